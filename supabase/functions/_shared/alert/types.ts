@@ -1,0 +1,53 @@
+import type { OrderType, TimeInForce } from "../settings.ts";
+
+/** The actions an alert may ask for (contract section 4). */
+export const actions = ["buy", "sell", "exit", "cancel", "add"] as const;
+export type Action = typeof actions[number];
+
+export const sentiments = ["bullish", "bearish", "flat", "long", "short"] as const;
+export type Sentiment = typeof sentiments[number];
+
+export const quantityTypes = [
+  "fixed_quantity",
+  "dollar_amount",
+  "percent_of_equity",
+  "risk_dollar_amount",
+  "percent_of_position",
+] as const;
+export type QuantityType = typeof quantityTypes[number];
+
+/** A take-profit or stop-loss leg as the alert describes it. */
+export interface ExitLeg {
+  limit_price?: number;
+  stop_price?: number;
+  percent?: number;
+  amount?: number;
+}
+
+/**
+ * A validated, normalised alert: what the engine works from. Stored in `webhook_signals`
+ * (flat columns plus the raw payload).
+ */
+export interface NormalizedAlert {
+  ticker: string; // exchange prefix removed, upper-cased: "AAPL", "BTCUSD"
+  action: Action;
+  sentiment?: Sentiment;
+  quantity?: number;
+  quantity_type?: QuantityType;
+  order_type?: OrderType;
+  limit_price?: number;
+  stop_price?: number;
+  trail_price?: number;
+  trail_percent?: number;
+  price?: number;
+  time_in_force?: TimeInForce;
+  extended_hours?: boolean;
+  take_profit?: ExitLeg;
+  stop_loss?: ExitLeg;
+  id?: string; // `id` or `alert_id`
+  time?: string;
+  timenow?: string;
+  comment?: string;
+  strategy?: unknown;
+  extras?: unknown;
+}

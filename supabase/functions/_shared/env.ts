@@ -1,0 +1,59 @@
+/**
+ * The environment a function runs with, read once and passed in explicitly, so handlers and
+ * tests never touch `Deno.env` themselves.
+ */
+export interface FunctionEnv {
+  supabaseUrl: string;
+  dbUrl: string;
+  jwtSecret?: string;
+  jwks?: string;
+  anonKey?: string;
+  serviceRoleKey?: string;
+  alpacaKey?: string;
+  alpacaSecret?: string;
+  alpacaUrl: string;
+  simulationMode: boolean;
+  defaultOrderQuantity: number;
+  positionSizingMethod: string;
+  positionSizeValue: number;
+  webhookPassphrase?: string;
+}
+
+export type EnvGetter = (name: string) => string | undefined;
+
+function num(v: string | undefined, fallback: number): number {
+  const n = v === undefined || v.trim() === "" ? NaN : Number(v);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+function bool(v: string | undefined, fallback: boolean): boolean {
+  if (v === undefined || v.trim() === "") return fallback;
+  return !["false", "0", "no", "off"].includes(v.trim().toLowerCase());
+}
+
+/** Reads the function environment; `get` defaults to `Deno.env.get`. */
+export function readEnv(get: EnvGetter = (n) => Deno.env.get(n)): FunctionEnv {
+  const nonEmpty = (n: string) => {
+    const v = get(n);
+    return v === undefined || v === "" ? undefined : v;
+  };
+  return {
+    supabaseUrl: (nonEmpty("SUPABASE_URL") ?? "http://127.0.0.1:54321").replace(/\/+$/, ""),
+    dbUrl: nonEmpty("SUPABASE_DB_URL") ?? "",
+    jwtSecret: nonEmpty("SUPABASE_JWT_SECRET") ?? nonEmpty("JWT_SECRET"),
+    jwks: nonEmpty("SUPABASE_JWKS"),
+    anonKey: nonEmpty("SUPABASE_ANON_KEY"),
+    serviceRoleKey: nonEmpty("SUPABASE_SERVICE_ROLE_KEY"),
+    alpacaKey: nonEmpty("ALPACA_API_KEY"),
+    alpacaSecret: nonEmpty("ALPACA_API_SECRET"),
+    alpacaUrl: (nonEmpty("ALPACA_API_URL") ?? "https://paper-api.alpaca.markets").replace(
+      /\/+$/,
+      "",
+    ),
+    simulationMode: bool(get("SIMULATION_MODE"), true),
+    defaultOrderQuantity: num(get("DEFAULT_ORDER_QUANTITY"), 1),
+    positionSizingMethod: nonEmpty("POSITION_SIZING_METHOD") ?? "fixed",
+    positionSizeValue: num(get("POSITION_SIZE_VALUE"), 1),
+    webhookPassphrase: nonEmpty("WEBHOOK_PASSPHRASE"),
+  };
+}

@@ -1,0 +1,85 @@
+import { z } from "zod";
+import type { FunctionEnv } from "./env.ts";
+
+/**
+ * The trading settings of one webhook config (contract section 5). Every key has a default;
+ * `null` limits mean "no limit". The defaults for simulation and sizing come from the environment.
+ */
+export const sizingMethods = [
+  "fixed_quantity",
+  "dollar_amount",
+  "percent_of_equity",
+  "risk_percent",
+] as const;
+export type SizingMethod = typeof sizingMethods[number];
+
+export const orderTypes = ["market", "limit", "stop", "stop_limit", "trailing_stop"] as const;
+export type OrderType = typeof orderTypes[number];
+
+export const timesInForce = ["day", "gtc", "opg", "cls", "ioc", "fok"] as const;
+export type TimeInForce = typeof timesInForce[number];
+
+export const tradingHours = ["regular", "extended", "any"] as const;
+
+const positiveLimit = z.number().positive().max(1e12).nullable();
+const countLimit = z.number().int().min(0).max(1_000_000).nullable();
+const symbol = z.string().trim().min(1).max(32).transform((s) => s.toUpperCase());
+
+export const sizingSchema = z.strictObject({
+  method: z.enum(sizingMethods),
+  value: z.number().positive().max(1e9),
+  allow_signal_quantity: z.boolean(),
+});
+
+export const settingsSchema = z.strictObject({
+  simulation: z.boolean(),
+  sizing: sizingSchema,
+  max_order_value: positiveLimit,
+  max_position_qty: positiveLimit,
+  max_position_value: positiveLimit,
+  max_open_positions: countLimit,
+  max_orders_per_day: countLimit,
+  allowed_symbols: z.array(symbol).max(1000),
+  blocked_symbols: z.array(symbol).max(1000),
+  allow_short: z.boolean(),
+  trading_hours: z.enum(tradingHours),
+  duplicate_window_seconds: z.number().int().min(0).max(86_400),
+  rate_limit_per_minute: z.number().int().min(0).max(100_000),
+  default_order_type: z.enum(orderTypes),
+  default_time_in_force: z.enum(timesInForce),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** Maps `POSITION_SIZING_METHOD` to a sizing method; `fixed` means `fixed_quantity`. */
+export function sizingMethodFromEnv(value: string): SizingMethod {
+  const v = value.trim().toLowerCase();
+  if (v === "fixed" || v === "fixed_quantity") return "fixed_quantity";
+  return (sizingMethods as readonly string[]).includes(v) ? v as SizingMethod : "fixed_quantity";
+}
+
+/** The settings a new config gets, with the environment's defaults applied. */
+export function defaultSettings(env: FunctionEnv): Settings {
+  const method = sizingMethodFromEnv(env.positionSizingMethod);
+  return {
+    simulation: env.simulationMode,
+    sizing: {
+      method,
+      value: method === "fixed_quantity" ? env.defaultOrderQuantity : env.positionSizeValue,
+      allow_signal_quantity: true,
+    },
+    max_order_value: null,
+    max_position_qty: null,
+    max_position_value: null,
+    max_open_positions: null,
+    max_orders_per_day: null,
+    allowed_symbols: [],
+    blocked_symbols: [],
+    allow_short: false,
+    trading_hours: "any",
+    duplicate_window_seconds: 60,
+    rate_limit_per_minute: 60,
+    default_order_type: "market",
+    default_time_in_force: "day",
+  };
+}
