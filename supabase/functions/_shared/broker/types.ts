@@ -1,0 +1,50 @@
+import type { OrderIntent, PositionSnapshot, Side, Snapshot } from "../engine/types.ts";
+
+/** An order as the broker (or the simulation) reports it, ready to record in `orders`. */
+export interface BrokerOrder {
+  broker_order_id: string;
+  client_order_id: string;
+  symbol: string;
+  side: Side;
+  qty: number | null;
+  notional: number | null;
+  order_type: string;
+  time_in_force: string;
+  /** The broker's status string, e.g. `new`, `accepted`, `filled`, `partially_filled`. */
+  status: string;
+  filled_qty: number;
+  filled_avg_price: number | null;
+  submitted_at: string | null;
+  filled_at: string | null;
+  raw: unknown;
+}
+
+/**
+ * How a broker call failed, from the caller's point of view:
+ * - `rejected`: the broker said no (403 buying power, 422); do not retry;
+ * - `retry`: try later (429), after `retryAfterMs` when known;
+ * - `ambiguous`: 5xx or network; the order may exist, so look it up by client_order_id first.
+ */
+export class BrokerError extends Error {
+  constructor(
+    readonly kind: "rejected" | "retry" | "ambiguous",
+    message: string,
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = "BrokerError";
+  }
+}
+
+/** The broker the order engine talks to: Alpaca through its SDK, or the simulation book. */
+export interface Broker {
+  readonly name: "alpaca" | "simulation";
+  /** Account, the symbol's position and open orders, position count, and the clock. */
+  snapshot(symbol: string): Promise<Omit<Snapshot, "orders_today">>;
+  positions(): Promise<PositionSnapshot[]>;
+  cancelOpenOrders(symbol: string): Promise<number>;
+  submit(intent: OrderIntent): Promise<BrokerOrder>;
+  /** The order with this client_order_id, or null when the broker has none. */
+  findByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null>;
+}
