@@ -1,0 +1,66 @@
+import { formatJsonPath } from "../http/body.ts";
+
+/** Body fields that may carry the webhook token; they are never stored. */
+export const tokenFields = ["token", "passphrase"] as const;
+
+/**
+ * The token sent in the body, if any: the `token` field when it is a non-empty string, else the
+ * `passphrase` field when it is one. Other types are ignored, so they count as "no token".
+ */
+export function extractBodyToken(body: unknown): string | undefined {
+  if (!isJsonObject(body)) return undefined;
+  for (const field of tokenFields) {
+    const value = body[field];
+    if (typeof value === "string" && value !== "") return value;
+  }
+  return undefined;
+}
+
+/**
+ * The body as it is stored: a deep copy without the top-level `token` and `passphrase` fields.
+ *
+ * `__proto__` keys are dropped at every depth, each with a warning. `JSON.parse` makes them
+ * harmless own properties, but any later copy that assigns keys one by one (`obj[key] = v`, as
+ * `Object.assign` and many merge helpers do) would turn one into a prototype. Dropping them here
+ * lets every consumer of the stored payload copy it freely. Other names such as `constructor` are
+ * kept: assigning them creates an own property and touches no prototype.
+ */
+export function storedPayload(
+  body: Record<string, unknown>,
+): { payload: Record<string, unknown>; warnings: string[] } {
+  const warnings: string[] = [];
+  const payload: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if ((tokenFields as readonly string[]).includes(key)) continue;
+    copyEntry(payload, key, value, [], warnings);
+  }
+  return { payload, warnings };
+}
+
+/** True for a JSON object: not null and not an array. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function copyEntry(
+  target: Record<string, unknown>,
+  key: string,
+  value: unknown,
+  parent: PropertyKey[],
+  warnings: string[],
+): void {
+  const path = [...parent, key];
+  if (key === "__proto__") {
+    warnings.push(`field '${formatJsonPath(path)}' was dropped: the name is reserved`);
+    return;
+  }
+  target[key] = copyValue(value, path, warnings);
+}
+
+function copyValue(value: unknown, path: PropertyKey[], warnings: string[]): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => copyValue(item, [...path, i], warnings));
+  if (!isJsonObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copyEntry(out, key, item, path, warnings);
+  return out;
+}

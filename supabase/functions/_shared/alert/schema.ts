@@ -1,0 +1,401 @@
+import { z } from "zod";
+import { ApiError, ErrorCode, type Issue } from "../errors.ts";
+import { assertStorableJson, formatJsonPath } from "../http/body.ts";
+import { orderTypes, timesInForce } from "../settings.ts";
+import { extractBodyToken, isJsonObject, storedPayload, tokenFields } from "./payload.ts";
+import { findUnresolvedPlaceholders } from "./placeholders.ts";
+import { actions, type ExitLeg, type NormalizedAlert, quantityTypes, sentiments } from "./types.ts";
+
+export { extractBodyToken };
+
+/** Upper bound for every price and money amount in an alert. */
+export const MAX_PRICE = 1e9;
+/** Upper bound for `quantity`, whatever its `quantity_type`. */
+export const MAX_QUANTITY = 1e9;
+/** Upper bound for `trail_percent`. */
+export const MAX_TRAIL_PERCENT = 100;
+/** Upper bound for `take_profit.percent`; a stop loss must stay below 100 %. */
+export const MAX_TAKE_PROFIT_PERCENT = 1000;
+/** Longest `id` / `alert_id` kept, so the de-duplication key stays short. */
+export const MAX_ID_LENGTH = 200;
+
+/** A symbol after the exchange prefix is removed and it is upper-cased. */
+const tickerPattern = /^[A-Z0-9./-]{1,20}$/;
+/** A decimal number in a string: "12.5", " 3 ", "-4", "1e3"; not "abc", "0x10" or "". */
+const decimalPattern = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/** "NASDAQ:AAPL" → "AAPL", " btcusd " → "BTCUSD": the exchange prefix is what precedes a colon. */
+export function normalizeTicker(raw: string): string {
+  return raw.slice(raw.lastIndexOf(":") + 1).trim().toUpperCase();
+}
+
+function requiredMessage(expected: string) {
+  return (issue: { input?: unknown }) => issue.input === undefined ? "is required" : expected;
+}
+
+/** A number > 0 and ≤ max, sent as a JSON number or as a string holding a decimal number. */
+function positiveNumber(
+  max: number,
+  description: string,
+  upper: "lte" | "lt" = "lte",
+) {
+  const tooBig = upper === "lte" ? `must be at most ${max}` : `must be less than ${max}`;
+  const bounded = (schema: z.ZodNumber) =>
+    schema.gt(0, { error: "must be greater than 0" })[upper](max, { error: tooBig });
+  return z.union([
+    bounded(z.number({ error: "must be a finite number" })),
+    z.string().regex(decimalPattern, { error: 'must be a number, such as 12.5 or "12.5"' }),
+  ], { error: 'must be a number or a string holding one, such as "12.5"' })
+    .transform((v) => typeof v === "number" ? v : Number(v.trim()))
+    .pipe(bounded(z.number({ error: "must be a finite number" })))
+    .meta({ description: `${description} A number, or a string holding one.` });
+}
+
+/** One of `values`, trimmed and compared in any case. */
+function oneOf<T extends readonly [string, ...string[]]>(values: T, description: string) {
+  const expected = `must be one of ${values.join(", ")}`;
+  return z.string({ error: requiredMessage(expected) }).trim().toLowerCase()
+    .pipe(z.enum(values, { error: expected }))
+    .meta({ description: `${description} One of ${values.join(", ")}, in any case.` });
+}
+
+const text = (description: string) => z.string({ error: "must be a string" }).meta({ description });
+
+const price = (description: string) => positiveNumber(MAX_PRICE, description);
+
+const booleanish = z.union([
+  z.boolean(),
+  z.string().trim().toLowerCase().pipe(
+    z.enum(["true", "false"], { error: "must be true or false" }),
+  ),
+], { error: "must be true or false" })
+  .transform((v) => v === true || v === "true")
+  .meta({ description: 'A boolean, or the string "true" or "false".' });
+
+const identifier = z.union([
+  z.string().trim(),
+  z.number({ error: "must be a finite number" }),
+], { error: "must be a string or a number" })
+  .transform((v) => typeof v === "number" ? String(v) : v)
+  .pipe(
+    z.string()
+      .min(1, { error: "must not be empty" })
+      .max(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }),
+  )
+  .meta({
+    description: "Identifies the alert for de-duplication, such as " +
+      '"{{strategy.order.id}}-{{timenow}}". A string or a number.',
+  });
+
+/** A take-profit or stop-loss leg, with its own camelCase aliases. */
+function exitLeg(percent: ReturnType<typeof positiveNumber>, description: string) {
+  const legFields = {
+    limit_price: price("Limit price of the leg.").nullish(),
+    stop_price: price("Stop price of the leg.").nullish(),
+    percent: percent.nullish(),
+    amount: price("Distance from the entry in money per share.").nullish(),
+    limitPrice: price("Alias of limit_price.").nullish(),
+    stopPrice: price("Alias of stop_price.").nullish(),
+  };
+  return z.looseObject(legFields, { error: 'must be an object such as {"limit_price": 200}' })
+    .transform((raw, ctx) => {
+      const leg: ExitLeg = {};
+      const put = <K extends keyof ExitLeg>(key: K, value: ExitLeg[K] | undefined) => {
+        if (value !== undefined) leg[key] = value;
+      };
+      put("limit_price", pickAlias(raw, ["limit_price", "limitPrice"], ctx));
+      put("stop_price", pickAlias(raw, ["stop_price", "stopPrice"], ctx));
+      put("percent", raw.percent ?? undefined);
+      put("amount", raw.amount ?? undefined);
+      if (Object.keys(leg).length === 0) {
+        ctx.issues.push({
+          code: "custom",
+          input: raw,
+          message: "needs at least one of limit_price, stop_price, percent or amount",
+        });
+      }
+      return leg;
+    })
+    .meta({ description });
+}
+
+/**
+ * The canonical snake_case fields. Each `nullish` field treats `null` like a missing field, so a
+ * template that sends `"stop_loss": null` simply has no stop loss.
+ */
+const canonicalFields = {
+  ticker: z.string({ error: requiredMessage('must be a string such as "AAPL" or "NASDAQ:AAPL"') })
+    .overwrite(normalizeTicker)
+    .pipe(
+      z.string().regex(tickerPattern, {
+        error: "must be a symbol of 1 to 20 letters, digits, '.', '/' or '-' after any prefix " +
+          'such as "NASDAQ:"',
+      }),
+    )
+    .meta({ description: 'The symbol, such as "AAPL" or "NASDAQ:AAPL"; the prefix is removed.' }),
+  action: oneOf(actions, "What to do; {{strategy.order.action}} works."),
+  sentiment: oneOf(
+    sentiments,
+    "The position wanted after the alert; {{strategy.market_position}} works.",
+  ).nullish(),
+  quantity: positiveNumber(MAX_QUANTITY, "How much, in the unit of quantity_type.").nullish(),
+  quantity_type: oneOf(quantityTypes, "The unit of quantity.").nullish(),
+  order_type: oneOf(orderTypes, "The order type; the config's default applies when absent.")
+    .nullish(),
+  limit_price: price("Required for limit and stop_limit orders.").nullish(),
+  stop_price: price("Required for stop and stop_limit orders.").nullish(),
+  trail_price: price("Trailing distance in money; for trailing_stop orders.").nullish(),
+  trail_percent: positiveNumber(
+    MAX_TRAIL_PERCENT,
+    "Trailing distance in percent; for trailing_stop orders.",
+  ).nullish(),
+  price: price("The signal price, such as {{close}}; used for sizing and slippage.").nullish(),
+  time_in_force: oneOf(timesInForce, "How long the order stays open.").nullish(),
+  extended_hours: booleanish.nullish(),
+  take_profit: exitLeg(
+    positiveNumber(MAX_TAKE_PROFIT_PERCENT, "Gain in percent of the entry price."),
+    "Take-profit leg; makes a bracket order.",
+  ).nullish(),
+  stop_loss: exitLeg(
+    positiveNumber(100, "Loss in percent of the entry price.", "lt"),
+    "Stop-loss leg; makes a bracket order.",
+  ).nullish(),
+  id: identifier.nullish(),
+  time: text("The bar time, such as {{time}}.").nullish(),
+  timenow: text("The firing time, such as {{timenow}}.").nullish(),
+  comment: text("Free text, stored with the signal.").nullish(),
+  strategy: z.unknown().optional().meta({ description: "Any JSON, stored with the signal." }),
+  extras: z.unknown().optional().meta({ description: "Any JSON, stored with the signal." }),
+};
+
+type CanonicalField = keyof typeof canonicalFields;
+
+/** Each alias and the canonical field it stands for (TradersPost's camelCase names). */
+const aliasOf = {
+  quantityType: "quantity_type",
+  orderType: "order_type",
+  limitPrice: "limit_price",
+  stopPrice: "stop_price",
+  trailPrice: "trail_price",
+  trailPercent: "trail_percent",
+  signalPrice: "price",
+  timeInForce: "time_in_force",
+  extendedHours: "extended_hours",
+  takeProfit: "take_profit",
+  stopLoss: "stop_loss",
+  alert_id: "id",
+  alertId: "id",
+} as const satisfies Record<string, CanonicalField>;
+
+function aliasFields() {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [alias, field] of Object.entries(aliasOf)) {
+    shape[alias] = canonicalFields[field].meta({ description: `Alias of ${field}.` });
+  }
+  return shape as { [A in keyof typeof aliasOf]: (typeof canonicalFields)[(typeof aliasOf)[A]] };
+}
+
+const tokenShape = {
+  token: text("The webhook's token, when it cannot go in the query or a header. Never stored.")
+    .optional(),
+  passphrase: text("Accepted in place of token. Never stored.").optional(),
+};
+
+const alertShape = { ...canonicalFields, ...aliasFields(), ...tokenShape };
+
+type AlertInputShape = typeof alertShape;
+
+/**
+ * The alert body of `receive-webhook` (contract section 4), with its normalisation: validating
+ * gives a {@link NormalizedAlert}. Unknown fields pass through validation; `parseAlert` reports
+ * them. This is the only definition: the OpenAPI document is generated from it.
+ */
+export const alertSchema: z.ZodType<NormalizedAlert, z.input<z.ZodObject<AlertInputShape>>> = z
+  .looseObject(alertShape, { error: "the body must be a JSON object" })
+  .transform((raw, ctx): NormalizedAlert => {
+    const alert: NormalizedAlert = { ticker: raw.ticker, action: raw.action };
+    const put = <K extends keyof NormalizedAlert>(
+      key: K,
+      value: NormalizedAlert[K] | undefined,
+    ) => {
+      if (value !== undefined && value !== null) alert[key] = value;
+    };
+    for (const field of Object.keys(canonicalFields) as CanonicalField[]) {
+      if (field === "ticker" || field === "action") continue;
+      put(
+        field,
+        pickAlias(raw, [field, ...aliasesOf(field)], ctx) as NormalizedAlert[typeof field],
+      );
+    }
+    checkOrderType(alert, ctx);
+    return alert;
+  })
+  .meta({
+    title: "TradingView alert",
+    description: "The alert message. snake_case names, with TradersPost's camelCase aliases.",
+  });
+
+/** Every top-level field name the schema knows, aliases and token fields included. */
+export const knownAlertFields: ReadonlySet<string> = new Set(Object.keys(alertShape));
+
+const knownLegFields: ReadonlySet<string> = new Set([
+  "limit_price",
+  "stop_price",
+  "percent",
+  "amount",
+  "limitPrice",
+  "stopPrice",
+]);
+
+/**
+ * The JSON Schema (draft 2020-12) of the bodies `receive-webhook` accepts, generated from
+ * {@link alertSchema}. It describes the input: numbers may be numeric strings, enums any case.
+ */
+export function alertJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(alertSchema, { io: "input", target: "draft-2020-12" }) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** What `parseAlert` returns. */
+export interface ParsedAlert {
+  /** The validated, normalised alert. */
+  alert: NormalizedAlert;
+  /** The body as it is stored: without `token`, `passphrase` or `__proto__` keys. */
+  payload: Record<string, unknown>;
+  /** One line per unknown or dropped field, each naming it. */
+  warnings: string[];
+}
+
+/**
+ * Validates and normalises a parsed alert body.
+ *
+ * Throws 400 `unresolved_placeholder` when any value still holds a TradingView placeholder such
+ * as "{{close}}" (checked first, since it explains every other error it would cause), else 400
+ * `invalid_payload` with one issue per problem; 400 `invalid_json` when the value is not
+ * storable JSON (see `assertStorableJson`), which `parseJsonBody` output always is.
+ *
+ * @example
+ * const { alert, payload, warnings } = parseAlert(parseJsonBody(await readBodyCapped(req)));
+ */
+export function parseAlert(body: unknown): ParsedAlert {
+  assertStorableJson(body);
+  if (!isJsonObject(body)) {
+    const message = "the body must be a JSON object";
+    throw new ApiError(400, ErrorCode.invalidPayload, message, [{ path: "", message }]);
+  }
+  const placeholders = findUnresolvedPlaceholders(body, tokenFields);
+  if (placeholders.length > 0) {
+    throw new ApiError(
+      400,
+      ErrorCode.unresolvedPlaceholder,
+      summarize(placeholders) + "; TradingView fills it only where the alert type supports it",
+      placeholders,
+    );
+  }
+  const { payload, warnings } = storedPayload(body);
+  const result = alertSchema.safeParse(payload);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({
+      path: formatJsonPath(i.path),
+      message: i.message,
+    }));
+    throw new ApiError(400, ErrorCode.invalidPayload, summarize(issues), issues);
+  }
+  return { alert: result.data, payload, warnings: [...unknownFieldWarnings(payload), ...warnings] };
+}
+
+function unknownFieldWarnings(payload: Record<string, unknown>): string[] {
+  const unknown: string[] = Object.keys(payload).filter((key) => !knownAlertFields.has(key));
+  for (const legField of ["take_profit", "stop_loss", "takeProfit", "stopLoss"]) {
+    const leg = payload[legField];
+    if (!isJsonObject(leg)) continue;
+    for (const key of Object.keys(leg)) {
+      if (!knownLegFields.has(key)) unknown.push(formatJsonPath([legField, key]));
+    }
+  }
+  return unknown.map((field) => `unknown field '${field}' was stored but ignored`);
+}
+
+function summarize(issues: Issue[]): string {
+  const [first] = issues;
+  const head = first.path === "" ? first.message : `'${first.path}' ${first.message}`;
+  const more = issues.length - 1;
+  return more === 0 ? head : `${head} (and ${more} more ${more === 1 ? "issue" : "issues"})`;
+}
+
+function aliasesOf(field: CanonicalField): string[] {
+  return Object.entries(aliasOf).filter(([, target]) => target === field).map(([alias]) => alias);
+}
+
+/**
+ * The value of the first of `names` that was sent. A field and its alias may both be sent only
+ * with the same value: anything else is ambiguous, and money is at stake.
+ */
+function pickAlias<T>(
+  raw: Record<string, unknown>,
+  names: string[],
+  ctx: z.RefinementCtx<unknown>,
+): T | undefined {
+  let chosen: { name: string; value: unknown } | undefined;
+  for (const name of names) {
+    const value = raw[name];
+    if (value === undefined || value === null) continue;
+    if (!chosen) {
+      chosen = { name, value };
+    } else if (!sameValue(chosen.value, value)) {
+      ctx.issues.push({
+        code: "custom",
+        input: value,
+        path: [name],
+        message: `conflicts with '${chosen.name}'; send only one of them`,
+      });
+    }
+  }
+  return chosen?.value as T | undefined;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The prices each order type needs (contract section 4). */
+function checkOrderType(alert: NormalizedAlert, ctx: z.RefinementCtx<unknown>): void {
+  const need = (field: "limit_price" | "stop_price") => {
+    if (alert[field] === undefined) {
+      ctx.issues.push({
+        code: "custom",
+        input: undefined,
+        path: [field],
+        message: `is required when order_type is ${alert.order_type}`,
+      });
+    }
+  };
+  switch (alert.order_type) {
+    case "limit":
+      need("limit_price");
+      break;
+    case "stop":
+      need("stop_price");
+      break;
+    case "stop_limit":
+      need("limit_price");
+      need("stop_price");
+      break;
+    case "trailing_stop": {
+      const given = [alert.trail_price, alert.trail_percent].filter((v) => v !== undefined);
+      if (given.length !== 1) {
+        ctx.issues.push({
+          code: "custom",
+          input: undefined,
+          path: [given.length === 0 ? "trail_price" : "trail_percent"],
+          message: given.length === 0
+            ? "is required when order_type is trailing_stop, unless trail_percent is sent"
+            : "cannot be sent together with trail_price; send exactly one of them",
+        });
+      }
+      break;
+    }
+  }
+}
