@@ -16,6 +16,7 @@ export const ErrorCode = {
   notFound: "not_found",
   notImplemented: "not_implemented",
   storageUnavailable: "storage_unavailable",
+  functionUnavailable: "function_unavailable",
   internal: "internal_error",
 } as const;
 
@@ -59,9 +60,7 @@ export function jsonResponse(
  * generic 500 whose message never carries a stack trace or an internal detail.
  */
 export function errorResponse(err: unknown, extraHeaders: Record<string, string> = {}): Response {
-  const e = err instanceof ApiError
-    ? err
-    : new ApiError(500, ErrorCode.internal, "internal error");
+  const e = err instanceof ApiError ? err : new ApiError(500, ErrorCode.internal, "internal error");
   const error: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.issues) error.issues = e.issues;
   return jsonResponse(e.status, { ok: false, error }, { ...extraHeaders, ...(e.headers ?? {}) });

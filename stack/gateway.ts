@@ -1,0 +1,71 @@
+import { ApiError, errorResponse, jsonResponse } from "../supabase/functions/_shared/errors.ts";
+import { authenticate, type JwtTrust } from "../supabase/functions/_shared/auth/jwt.ts";
+import type { RunningFunction } from "./functions.ts";
+
+/**
+ * The stack's API gateway: `/functions/v1/<name>` proxied to the function's worker (with
+ * config.toml's verify_jwt enforced first, as Supabase's relay does), `/health`, and the JWKS
+ * at `/auth/v1/.well-known/jwks.json`.
+ */
+export interface GatewayDeps {
+  functions: RunningFunction[];
+  trust: JwtTrust;
+  jwks: { keys: unknown[] };
+  databaseAnswers: () => Promise<boolean>;
+}
+
+const FUNCTION_PATH = new URLPattern({ pathname: "/functions/v1/:name{/*}?" });
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type",
+};
+
+/** Builds the gateway's request handler. */
+export function createGateway(deps: GatewayDeps): (req: Request) => Promise<Response> {
+  const byName = new Map(deps.functions.map((f) => [f.name, f]));
+  return async (req) => {
+    const url = new URL(req.url);
+    if (url.pathname === "/health") {
+      const ok = await deps.databaseAnswers().catch(() => false);
+      return jsonResponse(ok ? 200 : 503, { status: ok ? "ok" : "database unavailable" });
+    }
+    if (url.pathname === "/auth/v1/.well-known/jwks.json") {
+      return jsonResponse(200, deps.jwks, { "cache-control": "public, max-age=60" });
+    }
+    const match = FUNCTION_PATH.exec(url);
+    const fn = match ? byName.get(match.pathname.groups.name ?? "") : undefined;
+    if (!fn) {
+      return errorResponse(new ApiError(404, "not_found", "no such function"), CORS);
+    }
+    if (fn.verifyJwt && req.method !== "OPTIONS") {
+      try {
+        await authenticate(req, deps.trust);
+      } catch (err) {
+        return errorResponse(err, CORS);
+      }
+    }
+    return await proxy(req, fn, url);
+  };
+}
+
+async function proxy(req: Request, fn: RunningFunction, url: URL): Promise<Response> {
+  const rest = url.pathname.slice(`/functions/v1/${fn.name}`.length);
+  const target = `http://127.0.0.1:${fn.port}/${fn.name}${rest}${url.search}`;
+  const headers = new Headers(req.headers);
+  headers.set("x-forwarded-host", url.host);
+  headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
+  try {
+    const res = await fetch(target, {
+      method: req.method,
+      headers,
+      body: req.body,
+      redirect: "manual",
+    });
+    return new Response(res.body, { status: res.status, headers: res.headers });
+  } catch {
+    return errorResponse(
+      new ApiError(503, "function_unavailable", `function ${fn.name} is unavailable; retry`),
+      { ...CORS, "retry-after": "1" },
+    );
+  }
+}

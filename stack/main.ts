@@ -1,0 +1,144 @@
+/**
+ * `npm run dev` / `deno task dev`: the Docker-free stand-in for `supabase start` plus
+ * `supabase functions serve` (contract section 3). Stays in the foreground until Ctrl-C or
+ * SIGTERM, then stops everything it started, PostgreSQL included.
+ */
+import postgres from "postgres";
+import { readStackSettings } from "./settings.ts";
+import { ensureOsPackages } from "./install.ts";
+import { startCluster } from "./postgres.ts";
+import { applyDatabase } from "./database.ts";
+import { loadOrCreateKeys } from "./keys.ts";
+import { discoverFunctions, startFunctions } from "./functions.ts";
+import { createGateway } from "./gateway.ts";
+import { DEMO } from "./demo.ts";
+
+const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const log = (msg: string) => console.log(`[stack] ${msg}`);
+
+const settings = readStackSettings(
+  root,
+  Deno.args,
+  Deno.env.toObject(),
+  await Deno.readTextFile(`${root}/.env`).catch(() => undefined),
+);
+
+const cleanups: (() => Promise<void>)[] = [];
+let shuttingDown = false;
+async function shutdown(code: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log("stopping");
+  for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => log(String(e)));
+  log("stopped");
+  Deno.exit(code);
+}
+Deno.addSignalListener("SIGINT", () => shutdown(0));
+Deno.addSignalListener("SIGTERM", () => shutdown(0));
+
+try {
+  await ensureOsPackages(log);
+  await Deno.mkdir(settings.stackDir, { recursive: true });
+  const supabaseUrl = `http://127.0.0.1:${settings.apiPort}`;
+  const keys = await loadOrCreateKeys(settings.stackDir);
+
+  const cluster = await startCluster({
+    stackDir: settings.stackDir,
+    port: settings.dbPort,
+    fresh: settings.fresh,
+    log,
+  });
+  cleanups.push(() => cluster.stop());
+  cluster.exited.then(() => {
+    if (!shuttingDown) {
+      log("PostgreSQL exited unexpectedly");
+      shutdown(1);
+    }
+  });
+  await applyDatabase({ root, dbUrl: cluster.url, log });
+
+  const jwks = JSON.stringify(keys.publicJwks);
+  const stackEnv: Record<string, string> = {
+    SUPABASE_URL: supabaseUrl,
+    SUPABASE_DB_URL: cluster.url,
+    SUPABASE_ANON_KEY: keys.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    SUPABASE_JWT_SECRET: keys.jwtSecret,
+    SUPABASE_JWKS: jwks,
+  };
+
+  const fns = await startFunctions({
+    root,
+    stackDir: settings.stackDir,
+    specs: await discoverFunctions(root),
+    env: { ...settings.functionEnv, ...stackEnv },
+    log,
+  });
+  cleanups.push(() => fns.stop());
+
+  const health = postgres(cluster.url, { max: 1, prepare: false, connect_timeout: 2 });
+  cleanups.push(() => health.end({ timeout: 1 }));
+  const server = Deno.serve(
+    {
+      hostname: Deno.env.get("API_HOST") ?? "127.0.0.1",
+      port: settings.apiPort,
+      onListen: () => {},
+    },
+    createGateway({
+      functions: fns.running,
+      trust: { supabaseUrl, jwtSecret: keys.jwtSecret, jwks },
+      jwks: keys.publicJwks,
+      databaseAnswers: async () => (await health`select 1 as ok`)[0]?.ok === 1,
+    }),
+  );
+  cleanups.push(() => server.shutdown());
+
+  if (settings.sweepIntervalMs > 0) {
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const res = await fetch(`${supabaseUrl}/functions/v1/process-order`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${keys.serviceRoleKey}`,
+            "content-type": "application/json",
+          },
+          body: "{}",
+        });
+        await res.body?.cancel();
+      } catch {
+        /* the next tick tries again */
+      } finally {
+        busy = false;
+      }
+    }, settings.sweepIntervalMs);
+    cleanups.push(() => Promise.resolve(clearInterval(timer)));
+  }
+
+  const envFile = Object.entries(stackEnv)
+    .map(([k, v]) => `${k}=${/^[\w./:@?&=-]*$/.test(v) ? v : `'${v}'`}`)
+    .join("\n");
+  await Deno.writeTextFile(`${settings.stackDir}/stack.env`, envFile + "\n", { mode: 0o600 });
+
+  const webhookUrl = `${supabaseUrl}/functions/v1/receive-webhook/${DEMO.configId}`;
+  console.log(`
+  API URL        ${supabaseUrl}
+  Functions      ${
+    fns.running.map((f) => `${supabaseUrl}/functions/v1/${f.name}`).join("\n                 ")
+  }
+  Database       ${cluster.url}
+  Settings       ${settings.stackDir}/stack.env
+
+  Demo webhook (dev only; token '${DEMO.token}' from supabase/seed.sql):
+    URL      ${webhookUrl}?token=${DEMO.token}
+    Alert    ${DEMO.alertMessage}
+    Try it   curl -s -X POST '${webhookUrl}?token=${DEMO.token}' -H 'content-type: text/plain' -d '${DEMO.curlBody}'
+  A token for a new user:  deno task token you@example.com
+`);
+  log(`ready on ${supabaseUrl}`);
+} catch (err) {
+  console.error(`[stack] failed: ${err instanceof Error ? err.message : err}`);
+  await shutdown(1);
+}

@@ -1,0 +1,115 @@
+import * as jose from "jose";
+import { ApiError, ErrorCode } from "../errors.ts";
+
+/** The claims of a verified Supabase access token or API key. */
+export interface Claims extends jose.JWTPayload {
+  role?: string;
+  email?: string;
+}
+
+/** What the verifier trusts: the project URL (for `iss`), the HS256 secret and the JWKS. */
+export interface JwtTrust {
+  supabaseUrl: string;
+  /** Legacy HS256 secret, used as raw UTF-8 text. */
+  jwtSecret?: string;
+  /** A JWKS as JSON text (`SUPABASE_JWKS`); public keys only. */
+  jwks?: string;
+  /** Where to fetch the JWKS when `jwks` is not given. */
+  jwksUrl?: string;
+}
+
+type KeyResolver = (header: jose.JWSHeaderParameters) => Promise<jose.CryptoKey | Uint8Array>;
+
+const ASYMMETRIC = ["ES256", "RS256"];
+/** Issuers of the legacy anon and service-role API keys, which carry no `aud`. */
+const API_KEY_ISSUERS = new Set(["supabase", "supabase-demo"]);
+const remoteJwks = new Map<string, ReturnType<typeof jose.createRemoteJWKSet>>();
+
+function unauthorized(message: string): ApiError {
+  return new ApiError(401, ErrorCode.unauthorized, message);
+}
+
+function keyResolver(trust: JwtTrust): KeyResolver {
+  const secret = trust.jwtSecret ? new TextEncoder().encode(trust.jwtSecret) : undefined;
+  let local: ReturnType<typeof jose.createLocalJWKSet> | undefined;
+  if (trust.jwks) {
+    try {
+      local = jose.createLocalJWKSet(JSON.parse(trust.jwks));
+    } catch {
+      local = undefined;
+    }
+  }
+  return async (header) => {
+    if (header.alg === "HS256") {
+      if (!secret) throw unauthorized("HS256 tokens are not accepted here");
+      return secret;
+    }
+    if (!ASYMMETRIC.includes(header.alg ?? "")) {
+      throw unauthorized(`unsupported token algorithm ${header.alg}`);
+    }
+    if (local) return await local(header);
+    const url = trust.jwksUrl ?? `${trust.supabaseUrl}/auth/v1/.well-known/jwks.json`;
+    let remote = remoteJwks.get(url);
+    if (!remote) {
+      remote = jose.createRemoteJWKSet(new URL(url));
+      remoteJwks.set(url, remote);
+    }
+    return await remote(header);
+  };
+}
+
+/**
+ * Verifies a Supabase JWT: HS256 with the JWT secret, or ES256/RS256 against the JWKS.
+ * `alg: none` and every other algorithm are refused, `exp` is required, and so are
+ * `iss` = `{SUPABASE_URL}/auth/v1` and `aud` = `authenticated` for user tokens. Legacy anon and
+ * service-role keys (role `anon` or `service_role`) may instead carry `iss` = `supabase`.
+ * Throws a 401 `ApiError` on any failure, with a message that names the problem.
+ */
+export async function verifyJwt(token: string, trust: JwtTrust): Promise<Claims> {
+  const resolve = keyResolver(trust);
+  let payload: jose.JWTPayload;
+  try {
+    ({ payload } = await jose.jwtVerify(token, resolve, {
+      algorithms: ["HS256", ...ASYMMETRIC],
+      requiredClaims: ["exp"],
+    }));
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    if (err instanceof jose.errors.JWTExpired) throw unauthorized("token has expired");
+    if (err instanceof jose.errors.JWTClaimValidationFailed) {
+      throw unauthorized(`token claim '${err.claim}' is invalid`);
+    }
+    throw unauthorized("invalid token");
+  }
+  const claims = payload as Claims;
+  const authIssuer = `${trust.supabaseUrl}/auth/v1`;
+  const isApiKey = claims.role === "anon" || claims.role === "service_role";
+  if (claims.iss !== authIssuer && !(isApiKey && API_KEY_ISSUERS.has(String(claims.iss)))) {
+    throw unauthorized("token issuer is not this project");
+  }
+  if (!isApiKey) {
+    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!aud.includes("authenticated")) throw unauthorized("token audience is not authenticated");
+    if (typeof claims.sub !== "string" || claims.sub === "") {
+      throw unauthorized("token has no subject");
+    }
+  }
+  return claims;
+}
+
+/** The bearer token of a request's Authorization header, or undefined. */
+export function bearerToken(req: Request): string | undefined {
+  const header = req.headers.get("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * The verified claims of the request's bearer token. A missing token is a 401 like an
+ * invalid one.
+ */
+export async function authenticate(req: Request, trust: JwtTrust): Promise<Claims> {
+  const token = bearerToken(req);
+  if (!token) throw unauthorized("missing Authorization: Bearer token");
+  return await verifyJwt(token, trust);
+}

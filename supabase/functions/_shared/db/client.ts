@@ -1,0 +1,41 @@
+import postgres from "postgres";
+import type { Claims } from "../auth/jwt.ts";
+
+/** A postgres.js client or transaction. */
+export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
+
+/**
+ * A pool on `SUPABASE_DB_URL`. `prepare: false` keeps it working behind Supabase's
+ * transaction pooler (Supavisor), which cannot hold prepared statements across clients.
+ */
+export function createSql(dbUrl: string, options: { max?: number } = {}): Sql {
+  if (!dbUrl) throw new Error("SUPABASE_DB_URL is not set");
+  return postgres(dbUrl, {
+    prepare: false,
+    max: options.max ?? 10,
+    idle_timeout: 20,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: { application_name: "edge-function" },
+  });
+}
+
+/**
+ * Runs `fn` in a transaction as the signed-in user, exactly as PostgREST does: role
+ * `authenticated` and `request.jwt.claims` set locally, so row-level security decides what the
+ * queries see and change. Both settings are made in the same statement that opens the work.
+ */
+export async function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return await sql.begin(async (tx) => {
+    const role = claims.role === "service_role" ? "service_role" : "authenticated";
+    await tx`select set_config('role', ${role}, true),
+                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+    return await fn(tx);
+  }) as T;
+}
+
+/** Calls a privileged SQL function's statement as the connection's own (service) role. */
+export async function asService<T>(sql: Sql, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  return await fn(sql);
+}

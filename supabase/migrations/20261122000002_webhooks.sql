@@ -1,0 +1,387 @@
+-- =====================================================================================
+-- Webhooks: the configs users manage, the signals TradingView sends them, and the single
+-- SQL function that authenticates, rate-limits, de-duplicates and stores an alert in one
+-- round trip.
+-- =====================================================================================
+
+/**
+ * The one ownership predicate every policy uses, so the rule "a row belongs to the user in
+ * its user_id" is written once.
+ */
+create function public.is_owner(p_user_id uuid) returns boolean
+language sql stable
+set search_path = ''
+as $$
+  select p_user_id is not null and p_user_id = auth.uid()
+$$;
+
+/**
+ * Compares two hex SHA-256 digests in time that does not depend on where they differ.
+ * The plain-text token never reaches the database; only its digest does.
+ */
+create function public.token_hashes_match(p_stored text, p_given text) returns boolean
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+  v_a bytea;
+  v_b bytea;
+  v_diff integer := 0;
+begin
+  if p_stored is null or p_given is null
+     or p_stored !~ '^[0-9a-f]{64}$' or p_given !~ '^[0-9a-f]{64}$' then
+    return false;
+  end if;
+  v_a := decode(p_stored, 'hex');
+  v_b := decode(p_given, 'hex');
+  for i in 0..31 loop
+    v_diff := v_diff | (get_byte(v_a, i) # get_byte(v_b, i));
+  end loop;
+  return v_diff = 0;
+end;
+$$;
+
+-- =====================================================================================
+-- webhook_configs
+-- =====================================================================================
+
+/**
+ * One webhook a user points TradingView at. Only the SHA-256 of its security token is kept;
+ * the plain token is shown once, at creation and rotation. `settings` holds the trading
+ * settings (sizing, risk limits, de-duplication window, rate limit) with every key filled in.
+ */
+create table public.webhook_configs (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  name text not null check (char_length(btrim(name)) between 1 and 100),
+  description text check (description is null or char_length(description) <= 1000),
+  webhook_url text,
+  notification_preferences jsonb not null default '{}'::jsonb
+    check (jsonb_typeof(notification_preferences) = 'object'),
+  is_active boolean not null default true,
+  security_token_hash text not null check (security_token_hash ~ '^[0-9a-f]{64}$'),
+  settings jsonb not null default '{}'::jsonb check (jsonb_typeof(settings) = 'object'),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+
+create index webhook_configs_user_id_created_at_idx
+  on public.webhook_configs (user_id, created_at desc);
+
+comment on column public.webhook_configs.security_token_hash is
+  'Hex SHA-256 of the webhook token. Never returned by the API.';
+
+alter table public.webhook_configs enable row level security;
+
+/** Owners see their own webhooks; other users and anon see none. */
+create policy "Webhook configs are visible to their owner"
+  on public.webhook_configs for select
+  to authenticated
+  using (public.is_owner(user_id));
+
+/** A user creates webhooks only for themselves. */
+create policy "Webhook configs can be created by their owner"
+  on public.webhook_configs for insert
+  to authenticated
+  with check (public.is_owner(user_id));
+
+/** A user edits only their own webhooks and cannot hand them to someone else. */
+create policy "Webhook configs can be edited by their owner"
+  on public.webhook_configs for update
+  to authenticated
+  using (public.is_owner(user_id))
+  with check (public.is_owner(user_id));
+
+/** A user deletes only their own webhooks. */
+create policy "Webhook configs can be deleted by their owner"
+  on public.webhook_configs for delete
+  to authenticated
+  using (public.is_owner(user_id));
+
+revoke all on public.webhook_configs from anon;
+
+/**
+ * Users may edit their configs, but never the owner, the token hash (only rotation changes
+ * it) or the creation time. Security-definer functions run as their owner and pass.
+ */
+create function public.protect_webhook_config_columns() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_user in ('authenticated', 'anon') then
+    if new.user_id is distinct from old.user_id then
+      raise exception 'user_id of a webhook config cannot be changed'
+        using errcode = 'insufficient_privilege';
+    end if;
+    if new.security_token_hash is distinct from old.security_token_hash then
+      raise exception 'the security token can only be changed by rotating it'
+        using errcode = 'insufficient_privilege';
+    end if;
+    if new.created_at is distinct from old.created_at then
+      raise exception 'created_at cannot be changed' using errcode = 'insufficient_privilege';
+    end if;
+  end if;
+  return new;
+end;
+$$;
+
+/** Guards the owner, token hash and creation time against direct edits by users. */
+create trigger webhook_configs_protect_columns
+  before update on public.webhook_configs
+  for each row execute function public.protect_webhook_config_columns();
+
+/** Keeps updated_at current. */
+create trigger webhook_configs_touch_updated_at
+  before update on public.webhook_configs
+  for each row execute function public.touch_updated_at();
+
+/** Every change to a webhook config is audited. */
+create trigger webhook_configs_audit
+  after insert or update or delete on public.webhook_configs
+  for each row execute function public.audit_row_change();
+
+/**
+ * Replaces a config's token hash. The caller must own the config; the old token stops
+ * working as soon as this commits. Returns false when the config is not the caller's.
+ */
+create function public.rotate_webhook_token(p_config_id uuid, p_new_hash text) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if p_new_hash !~ '^[0-9a-f]{64}$' then
+    raise exception 'token hash must be hex sha-256' using errcode = 'invalid_parameter_value';
+  end if;
+  update public.webhook_configs
+     set security_token_hash = p_new_hash
+   where id = p_config_id and public.is_owner(user_id);
+  return found;
+end;
+$$;
+
+revoke execute on function public.rotate_webhook_token(uuid, text) from public, anon;
+grant execute on function public.rotate_webhook_token(uuid, text) to authenticated, service_role;
+
+-- =====================================================================================
+-- webhook_signals
+-- =====================================================================================
+
+/**
+ * One row per accepted alert. The payload is kept exactly as received (minus the token),
+ * next to flat, indexed columns for the normalised fields and the processing state.
+ * `alert` is the normalised alert the order engine works from.
+ */
+create table public.webhook_signals (
+  id uuid primary key default gen_random_uuid(),
+  config_id uuid references public.webhook_configs (id) on delete set null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  received_at timestamptz not null default clock_timestamp(),
+  status public.signal_status not null default 'queued',
+  dedupe_key text not null check (char_length(dedupe_key) <= 300),
+  payload jsonb not null,
+  alert jsonb not null,
+  warnings text[] not null default '{}',
+  ticker text not null,
+  action text not null,
+  quantity numeric,
+  order_type text,
+  price numeric,
+  reason text,
+  error_code text,
+  error_message text,
+  attempts integer not null default 0,
+  next_attempt_at timestamptz,
+  claimed_at timestamptz,
+  processed_at timestamptz,
+  updated_at timestamptz not null default now()
+);
+
+create index webhook_signals_dedupe_idx
+  on public.webhook_signals (config_id, dedupe_key, received_at desc);
+create index webhook_signals_config_received_idx
+  on public.webhook_signals (config_id, received_at desc);
+create index webhook_signals_user_received_idx
+  on public.webhook_signals (user_id, received_at desc);
+create index webhook_signals_claimable_idx
+  on public.webhook_signals (coalesce(next_attempt_at, received_at))
+  where status in ('queued', 'retrying');
+create index webhook_signals_processing_idx
+  on public.webhook_signals (claimed_at)
+  where status = 'processing';
+
+alter table public.webhook_signals enable row level security;
+
+/** Owners read their signals, including those of webhooks they have since deleted. */
+create policy "Signals are visible to their owner"
+  on public.webhook_signals for select
+  to authenticated
+  using (public.is_owner(user_id));
+
+-- Users read signals; only receive-webhook and process-order (through functions) write them.
+revoke insert, update, delete, truncate on public.webhook_signals from anon, authenticated;
+revoke select on public.webhook_signals from anon;
+
+/** Refuses any status change that signal_status_transitions does not list. */
+create function public.guard_signal_status() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if new.status is distinct from old.status or new.status = 'processing' then
+    if not exists (
+      select 1 from public.signal_status_transitions t
+       where t.from_status = old.status and t.to_status = new.status
+    ) then
+      raise exception 'illegal signal status transition: % -> %', old.status, new.status
+        using errcode = 'check_violation';
+    end if;
+  end if;
+  return new;
+end;
+$$;
+
+/** Only legal state transitions happen to a signal. */
+create trigger webhook_signals_guard_status
+  before update of status on public.webhook_signals
+  for each row execute function public.guard_signal_status();
+
+/** Keeps updated_at current. */
+create trigger webhook_signals_touch_updated_at
+  before update on public.webhook_signals
+  for each row execute function public.touch_updated_at();
+
+/** Every change to a signal is audited. */
+create trigger webhook_signals_audit
+  after insert or update or delete on public.webhook_signals
+  for each row execute function public.audit_row_change();
+
+/**
+ * Authenticates, rate-limits, de-duplicates and stores one alert, in one round trip.
+ *
+ * receive-webhook parses and validates the body first but must report errors in the
+ * contract's order, so it passes what it found and this function decides:
+ * 1. unknown config, or a wrong query/header token: `invalid_token`;
+ * 2. the body was not JSON (`p_parse_failed`): `invalid_json`;
+ * 3. no token anywhere, or a wrong body token: `invalid_token`;
+ * 4. inactive config: `webhook_disabled`;
+ * 5. over `rate_limit_per_minute` accepted alerts in the last 60 s: `rate_limited`;
+ * 6. the payload failed validation (`p_payload_invalid`): `invalid_payload`;
+ * 7. the same dedupe key within `duplicate_window_seconds`: `duplicate`, with the first id;
+ * 8. otherwise the signal is stored: `accepted`.
+ * Token arguments are hex SHA-256 digests; `*_legacy` say the token matched the global
+ * WEBHOOK_PASSPHRASE fallback. Advisory locks make the limit and the de-duplication hold under
+ * concurrent deliveries without locking the config row for unrelated alerts.
+ */
+create function public.ingest_signal(
+  p_config_id uuid,
+  p_outer_token_hash text,
+  p_body_token_hash text,
+  p_outer_legacy boolean,
+  p_body_legacy boolean,
+  p_parse_failed boolean,
+  p_payload_invalid boolean,
+  p_payload jsonb,
+  p_alert jsonb,
+  p_warnings text[],
+  p_dedupe_key text
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_config public.webhook_configs%rowtype;
+  v_limit integer;
+  v_window integer;
+  v_count integer;
+  v_oldest timestamptz;
+  v_existing uuid;
+  v_id uuid;
+begin
+  select * into v_config from public.webhook_configs where id = p_config_id;
+  if not found then
+    return jsonb_build_object('outcome', 'invalid_token');
+  end if;
+
+  if p_outer_token_hash is not null and not p_outer_legacy
+     and not public.token_hashes_match(v_config.security_token_hash, p_outer_token_hash) then
+    return jsonb_build_object('outcome', 'invalid_token');
+  end if;
+
+  if p_parse_failed then
+    return jsonb_build_object('outcome', 'invalid_json');
+  end if;
+
+  if p_outer_token_hash is null and p_body_token_hash is null then
+    return jsonb_build_object('outcome', 'invalid_token');
+  end if;
+  if p_body_token_hash is not null and not p_body_legacy
+     and not public.token_hashes_match(v_config.security_token_hash, p_body_token_hash) then
+    return jsonb_build_object('outcome', 'invalid_token');
+  end if;
+
+  if not v_config.is_active then
+    return jsonb_build_object('outcome', 'webhook_disabled');
+  end if;
+
+  v_limit := coalesce((v_config.settings ->> 'rate_limit_per_minute')::integer, 60);
+  if v_limit > 0 then
+    perform pg_advisory_xact_lock(hashtextextended('rate:' || p_config_id::text, 0));
+    select count(*), min(s.received_at) into v_count, v_oldest
+      from (
+        select received_at from public.webhook_signals
+         where config_id = p_config_id
+           and received_at > clock_timestamp() - interval '60 seconds'
+         order by received_at
+         limit v_limit
+      ) s;
+    if v_count >= v_limit then
+      return jsonb_build_object(
+        'outcome', 'rate_limited',
+        'retry_after', greatest(1, ceil(60 - extract(epoch from clock_timestamp() - v_oldest)))::int
+      );
+    end if;
+  end if;
+
+  if p_payload_invalid then
+    return jsonb_build_object('outcome', 'invalid_payload');
+  end if;
+
+  v_window := coalesce((v_config.settings ->> 'duplicate_window_seconds')::integer, 60);
+  if v_window > 0 then
+    perform pg_advisory_xact_lock(hashtextextended(p_config_id::text || ':' || p_dedupe_key, 0));
+    select id into v_existing
+      from public.webhook_signals
+     where config_id = p_config_id
+       and dedupe_key = p_dedupe_key
+       and received_at > clock_timestamp() - make_interval(secs => v_window)
+     order by received_at
+     limit 1;
+    if found then
+      return jsonb_build_object('outcome', 'duplicate', 'signal_id', v_existing);
+    end if;
+  end if;
+
+  insert into public.webhook_signals
+    (config_id, user_id, dedupe_key, payload, alert, warnings, ticker, action, quantity,
+     order_type, price)
+  values (
+    p_config_id, v_config.user_id, p_dedupe_key, p_payload, p_alert,
+    coalesce(p_warnings, '{}'),
+    p_alert ->> 'ticker', p_alert ->> 'action', (p_alert ->> 'quantity')::numeric,
+    p_alert ->> 'order_type', (p_alert ->> 'price')::numeric
+  )
+  returning id into v_id;
+
+  return jsonb_build_object('outcome', 'accepted', 'signal_id', v_id);
+end;
+$$;
+
+revoke execute on function public.ingest_signal(
+  uuid, text, text, boolean, boolean, boolean, boolean, jsonb, jsonb, text[], text
+) from public, anon, authenticated;
+grant execute on function public.ingest_signal(
+  uuid, text, text, boolean, boolean, boolean, boolean, jsonb, jsonb, text[], text
+) to service_role;
