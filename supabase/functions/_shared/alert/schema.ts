@@ -93,7 +93,8 @@ function exitLeg(percent: ReturnType<typeof positiveNumber>, description: string
     limit_price: price("Limit price of the leg.").nullish(),
     stop_price: price("Stop price of the leg.").nullish(),
     percent: percent.nullish(),
-    amount: price("Distance from the entry in money per share.").nullish(),
+    amount: price("Distance from the entry price in money per share, as TradersPost uses it.")
+      .nullish(),
     limitPrice: price("Alias of limit_price.").nullish(),
     stopPrice: price("Alias of stop_price.").nullish(),
   };
