@@ -22,7 +22,8 @@ export interface OrderIntent {
   trail_price?: number;
   trail_percent?: number;
   extended_hours?: boolean;
-  order_class?: "simple" | "bracket";
+  /** `oto` is an entry with a single exit leg (only `take_profit` or only `stop_loss`). */
+  order_class?: "simple" | "bracket" | "oto";
   take_profit?: { limit_price: number };
   stop_loss?: { stop_price: number; limit_price?: number };
   /** `close` flattens an existing position; `open` starts or adds to one. */
@@ -59,8 +60,41 @@ export interface Plan {
   open?: OrderIntent;
 }
 
+/** The names of every rule that can reject a signal; `Decision.rule` is one of these. */
+export const engineRules = [
+  "allowed_symbols",
+  "blocked_symbols",
+  "asset_not_tradable",
+  "asset_not_shortable",
+  "order_shape",
+  "sizing",
+  "trading_hours",
+  "max_open_positions",
+  "max_orders_per_day",
+  "max_order_value",
+  "max_position_qty",
+  "max_position_value",
+  "buying_power",
+] as const;
+export type EngineRule = typeof engineRules[number];
+
+/** A rule that said no, with a sentence that gives the numbers. */
+export interface RuleViolation {
+  rule: EngineRule;
+  reason: string;
+}
+
 /** The engine's single answer for one signal. */
 export type Decision =
-  | { kind: "execute"; plan: Plan; reason: string }
+  | {
+    kind: "execute";
+    plan: Plan;
+    reason: string;
+    /**
+     * Set when a reversal closed the old position but a rule refused the new one: the exit
+     * still happens (users must always be able to get out), and this says why no entry followed.
+     */
+    open_rejected?: RuleViolation;
+  }
   | { kind: "reject"; rule: string; reason: string }
   | { kind: "ignore"; reason: string };

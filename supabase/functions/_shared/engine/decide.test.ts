@@ -1,0 +1,414 @@
+import assert from "node:assert/strict";
+import {
+  closeIntent,
+  decideRow,
+  fractionable,
+  held,
+  openIntent,
+  openOrders,
+  type Row,
+  runRows,
+} from "./test_fixtures.ts";
+
+/** Every action against every position: what TradersPost users expect each one to do. */
+const actionRows: Row[] = [
+  // buy
+  {
+    name: "buy while flat opens a long",
+    expect: { kind: "execute", plan: { cancel_open_orders: false, open: openIntent() } },
+  },
+  {
+    name: "buy while flat cancels open orders first",
+    snapshot: { open_orders: openOrders(2) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: true, open: openIntent() },
+      reason: /^cancel 2 open orders for AAPL; open long: buy 1 AAPL at market day/,
+    },
+  },
+  {
+    name: "buy while long is ignored",
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "ignore",
+      reason: "already long AAPL; use action 'add' to add to a position",
+    },
+  },
+  {
+    name: "buy while short covers, then opens a long",
+    snapshot: { position: held(-5) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("buy", 5), open: openIntent() },
+      reason: /close short 5 AAPL: buy to cover 5 AAPL at market day; then open long: buy 1/,
+    },
+  },
+  {
+    name: "buy while short with open orders cancels, covers and opens",
+    snapshot: { position: held(-5), open_orders: openOrders(1) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: true, close: closeIntent("buy", 5), open: openIntent() },
+      reason: /^cancel 1 open order for AAPL; /,
+    },
+  },
+  {
+    name: "buy with sentiment flat while short only covers",
+    alert: { sentiment: "flat" },
+    snapshot: { position: held(-5) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("buy", 5) },
+      reason: /exit only/,
+    },
+  },
+  {
+    name: "buy with sentiment flat while flat has nothing to close",
+    alert: { sentiment: "flat" },
+    expect: { kind: "ignore", reason: /^nothing to close: .*no position in AAPL/ },
+  },
+  {
+    name: "buy with sentiment flat while long has nothing to close",
+    alert: { sentiment: "flat" },
+    snapshot: { position: held(10) },
+    expect: { kind: "ignore", reason: /^nothing to close: .*AAPL is long/ },
+  },
+  {
+    name: "buy with sentiment bearish and a smaller quantity covers part of a short",
+    alert: { sentiment: "bearish", quantity: 2 },
+    snapshot: { position: held(-5) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("buy", 2) },
+      reason: /reduce short 5 AAPL by 2/,
+    },
+  },
+  {
+    name: "buy with sentiment bearish and no quantity covers the whole short, opening nothing",
+    alert: { sentiment: "bearish" },
+    snapshot: { position: held(-5) },
+    expect: { kind: "execute", plan: { cancel_open_orders: false, close: closeIntent("buy", 5) } },
+  },
+  {
+    name: "buy reversal does not need allow_short",
+    settings: { allow_short: false },
+    snapshot: { position: held(-3) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("buy", 3), open: openIntent() },
+    },
+  },
+
+  // sell
+  {
+    name: "sell while flat with shorting disabled is ignored",
+    alert: { action: "sell" },
+    expect: {
+      kind: "ignore",
+      reason: "no position in AAPL to sell and shorting is disabled (allow_short=false)",
+    },
+  },
+  {
+    name: "sell while flat with shorting enabled opens a short",
+    alert: { action: "sell" },
+    settings: { allow_short: true },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, open: openIntent({ side: "sell" }) },
+      reason: /open short: sell short 1 AAPL at market day/,
+    },
+  },
+  {
+    name: "sell with sentiment flat while flat has nothing to close, even with shorting",
+    alert: { action: "sell", sentiment: "flat" },
+    settings: { allow_short: true },
+    expect: { kind: "ignore", reason: /^nothing to close/ },
+  },
+  {
+    name: "sell while long with shorting disabled only exits",
+    alert: { action: "sell" },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+      reason: /close long 10 AAPL: sell 10 AAPL at market day; .*allow_short=false/,
+    },
+  },
+  {
+    name: "sell while long with shorting enabled reverses to a short",
+    alert: { action: "sell" },
+    settings: { allow_short: true },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        close: closeIntent("sell", 10),
+        open: openIntent({ side: "sell" }),
+      },
+      reason: /then open short: sell short 1 AAPL/,
+    },
+  },
+  {
+    name: "sell with sentiment flat while long only exits, even with shorting",
+    alert: { action: "sell", sentiment: "flat" },
+    settings: { allow_short: true },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+      reason: /sentiment flat makes this an exit only/,
+    },
+  },
+  {
+    name: "sell with sentiment bullish while long only exits",
+    alert: { action: "sell", sentiment: "bullish" },
+    settings: { allow_short: true },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+    },
+  },
+  {
+    name: "sell with a signal quantity below the position exits part of it",
+    alert: { action: "sell", quantity: 4 },
+    settings: { allow_short: true },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 4) },
+      reason: /reduce long 10 AAPL by 4: .*a partial close opens no new position/,
+    },
+  },
+  {
+    name: "sell with percent_of_position 50 exits half",
+    alert: { action: "sell", quantity: 50, quantity_type: "percent_of_position" },
+    snapshot: { position: held(10) },
+    expect: { kind: "execute", plan: { cancel_open_orders: false, close: closeIntent("sell", 5) } },
+  },
+  {
+    name: "sell with a smaller quantity but sentiment flat exits everything",
+    alert: { action: "sell", quantity: 4, sentiment: "flat" },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+    },
+  },
+  {
+    name: "sell with the full quantity and shorting reverses with that quantity",
+    alert: { action: "sell", quantity: 10 },
+    settings: { allow_short: true },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        close: closeIntent("sell", 10),
+        open: openIntent({ side: "sell", qty: 10 }),
+      },
+    },
+  },
+  {
+    name: "sell with a smaller quantity ignored by settings exits everything",
+    alert: { action: "sell", quantity: 4 },
+    settings: { sizing: { allow_signal_quantity: false } },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+    },
+  },
+  {
+    name: "sell while short is ignored",
+    alert: { action: "sell" },
+    settings: { allow_short: true },
+    snapshot: { position: held(-5) },
+    expect: {
+      kind: "ignore",
+      reason: "already short AAPL; use action 'add' to add to a position",
+    },
+  },
+  {
+    name: "sell of a fractional long closes the exact quantity",
+    alert: { action: "sell" },
+    snapshot: { position: held(2.5), asset: fractionable },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 2.5) },
+    },
+  },
+
+  // exit
+  {
+    name: "exit while flat is ignored",
+    alert: { action: "exit" },
+    expect: { kind: "ignore", reason: "no position in AAPL to exit" },
+  },
+  {
+    name: "exit while flat still cancels open orders",
+    alert: { action: "exit" },
+    snapshot: { open_orders: openOrders(1) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: true },
+      reason: /^no position in AAPL to exit; cancel 1 open order for AAPL$/,
+    },
+  },
+  {
+    name: "exit while long sells the whole position at market",
+    alert: { action: "exit", order_type: "limit", limit_price: 190 },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+      reason: /^close long 10 AAPL: sell 10 AAPL at market day$/,
+    },
+  },
+  {
+    name: "exit while short buys to cover, cancelling open orders",
+    alert: { action: "exit" },
+    snapshot: { position: held(-5), open_orders: openOrders(3) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: true, close: closeIntent("buy", 5) },
+    },
+  },
+  {
+    name: "exit ignores the sizing and signal quantity",
+    alert: { action: "exit", quantity: 3 },
+    settings: { sizing: { method: "dollar_amount", value: 50 } },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+    },
+  },
+
+  // cancel
+  {
+    name: "cancel without open orders is ignored",
+    alert: { action: "cancel" },
+    expect: { kind: "ignore", reason: "no open orders for AAPL" },
+  },
+  {
+    name: "cancel with open orders cancels only, even with a position",
+    alert: { action: "cancel" },
+    snapshot: { position: held(10), open_orders: openOrders(2) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: true },
+      reason: /^cancel 2 open orders for AAPL$/,
+    },
+  },
+
+  // add
+  {
+    name: "add while flat is ignored",
+    alert: { action: "add" },
+    expect: { kind: "ignore", reason: "no position in AAPL to add to" },
+  },
+  {
+    name: "add while long buys more and keeps open orders",
+    alert: { action: "add", quantity: 3 },
+    snapshot: { position: held(10), open_orders: openOrders(2) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, open: openIntent({ qty: 3 }) },
+      reason: /^add to long 10 AAPL: buy 3 AAPL at market day/,
+    },
+  },
+  {
+    name: "add while short sells more short",
+    alert: { action: "add" },
+    settings: { allow_short: true },
+    snapshot: { position: held(-5) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, open: openIntent({ side: "sell" }) },
+    },
+  },
+  {
+    name: "add while short with shorting disabled is ignored",
+    alert: { action: "add" },
+    snapshot: { position: held(-5) },
+    expect: { kind: "ignore", reason: /shorting is disabled \(allow_short=false\)/ },
+  },
+
+  // the asset
+  {
+    name: "a short on an asset that is not shortable is rejected",
+    alert: { action: "sell" },
+    settings: { allow_short: true },
+    snapshot: { asset: { tradable: true, fractionable: false, shortable: false } },
+    expect: { kind: "reject", rule: "asset_not_shortable", reason: /AAPL cannot be sold short/ },
+  },
+  {
+    name: "adding to a short on an asset no longer shortable is rejected",
+    alert: { action: "add" },
+    settings: { allow_short: true },
+    snapshot: {
+      position: held(-5),
+      asset: { tradable: true, fractionable: false, shortable: false },
+    },
+    expect: { kind: "reject", rule: "asset_not_shortable" },
+  },
+  {
+    name: "a reversal onto a non-shortable asset still exits the long",
+    alert: { action: "sell" },
+    settings: { allow_short: true },
+    snapshot: {
+      position: held(10),
+      asset: { tradable: true, fractionable: false, shortable: false },
+    },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+      reason: /no short position is opened: AAPL cannot be sold short/,
+      open_rejected: "asset_not_shortable",
+    },
+  },
+  {
+    name: "a buy of an asset that is not tradable is rejected",
+    snapshot: { asset: { tradable: false, fractionable: false, shortable: true } },
+    expect: { kind: "reject", rule: "asset_not_tradable" },
+  },
+  {
+    name: "an unknown asset is left to the broker",
+    snapshot: { asset: undefined },
+    expect: { kind: "execute", plan: { cancel_open_orders: false, open: openIntent() } },
+  },
+];
+
+runRows("decide", actionRows);
+
+Deno.test("decide: reads no clock, and the same input gives the same decision", () => {
+  const realNow = Date.now;
+  Date.now = () => {
+    throw new Error("decide must not read the clock");
+  };
+  try {
+    const row: Row = {
+      name: "reversal",
+      alert: { action: "sell" },
+      settings: { allow_short: true, trading_hours: "regular" },
+      snapshot: { position: held(10) },
+      expect: { kind: "ignore", reason: "" },
+    };
+    assert.deepEqual(decideRow(row), decideRow(row));
+  } finally {
+    Date.now = realNow;
+  }
+});
+
+Deno.test("decide: the open and close legs of one signal get distinct client order ids", () => {
+  const decision = decideRow({
+    name: "reversal",
+    snapshot: { position: held(-5) },
+    expect: { kind: "ignore", reason: "" },
+  });
+  assert.equal(decision.kind, "execute");
+  if (decision.kind !== "execute") return;
+  assert.notEqual(decision.plan.open?.client_order_id, decision.plan.close?.client_order_id);
+});

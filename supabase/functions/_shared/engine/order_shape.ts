@@ -1,0 +1,202 @@
+import type { ExitLeg, NormalizedAlert } from "../alert/types.ts";
+import type { OrderType, Settings, TimeInForce } from "../settings.ts";
+import { type Checked, fail, ok } from "./checked.ts";
+import { formatPrice, isPositive, roundPrice } from "./numbers.ts";
+import type { Side } from "./types.ts";
+
+/** Everything about an opening order except its size. */
+export interface EntryShape {
+  type: OrderType;
+  time_in_force: TimeInForce;
+  limit_price?: number;
+  stop_price?: number;
+  trail_price?: number;
+  trail_percent?: number;
+  extended_hours: boolean;
+  order_class: "simple" | "bracket" | "oto";
+  take_profit?: { limit_price: number };
+  stop_loss?: { stop_price: number; limit_price?: number };
+  /**
+   * Where the entry is expected to fill: the limit of a limit order, the trigger of a stop order,
+   * otherwise the signal price. Undefined when the alert gives none of them.
+   */
+  entry_price?: number;
+}
+
+/**
+ * The opening order's type, time in force, prices and exit legs, validated as Alpaca would:
+ * - the type's prices must be present (`limit_price`, `stop_price`, one trail field);
+ * - `extended_hours` needs a limit order with time_in_force `day`;
+ * - `take_profit` and `stop_loss` make a `bracket`; either one alone makes an `oto` order;
+ *   legs given as `percent` or `amount` are priced from the entry; exit legs need `day` or `gtc`
+ *   and cannot ride on a trailing stop or an extended-hours order.
+ * Prices are rounded to the tick Alpaca accepts (cents, or 4 decimals below $1).
+ */
+export function buildEntryShape(
+  alert: NormalizedAlert,
+  settings: Settings,
+  side: Side,
+): Checked<EntryShape> {
+  const type = alert.order_type ?? settings.default_order_type;
+  const tif = alert.time_in_force ?? settings.default_time_in_force;
+  const shape: EntryShape = {
+    type,
+    time_in_force: tif,
+    extended_hours: alert.extended_hours === true,
+    order_class: "simple",
+  };
+
+  if (type === "limit" || type === "stop_limit") {
+    if (!isPositive(alert.limit_price)) {
+      return fail("order_shape", `a ${type} order needs a positive limit_price`);
+    }
+    shape.limit_price = roundPrice(alert.limit_price);
+  }
+  if (type === "stop" || type === "stop_limit") {
+    if (!isPositive(alert.stop_price)) {
+      return fail("order_shape", `a ${type} order needs a positive stop_price`);
+    }
+    shape.stop_price = roundPrice(alert.stop_price);
+  }
+  if (type === "trailing_stop") {
+    const hasPrice = isPositive(alert.trail_price);
+    const hasPercent = isPositive(alert.trail_percent);
+    if (hasPrice === hasPercent) {
+      return fail(
+        "order_shape",
+        "a trailing_stop order needs exactly one of trail_price and trail_percent",
+      );
+    }
+    if (hasPrice) shape.trail_price = roundPrice(alert.trail_price!);
+    else shape.trail_percent = alert.trail_percent;
+  }
+  // The order's own (rounded) limit or trigger is where it fills; a market order, at the signal.
+  shape.entry_price = shape.limit_price ?? (type === "stop" ? shape.stop_price : undefined) ??
+    (isPositive(alert.price) ? alert.price : undefined);
+
+  if (shape.extended_hours && !(type === "limit" && tif === "day")) {
+    return fail(
+      "order_shape",
+      `extended_hours needs a limit order with time_in_force day, not ${type} ${tif}`,
+    );
+  }
+
+  if (alert.take_profit === undefined && alert.stop_loss === undefined) return ok(shape);
+  if (shape.extended_hours) {
+    return fail("order_shape", "take_profit and stop_loss cannot be used with extended_hours");
+  }
+  if (type === "trailing_stop") {
+    return fail("order_shape", "take_profit and stop_loss cannot be attached to a trailing_stop");
+  }
+  if (tif !== "day" && tif !== "gtc") {
+    return fail(
+      "order_shape",
+      `take_profit and stop_loss need time_in_force day or gtc, not ${tif}`,
+    );
+  }
+  return withExitLegs(shape, alert.take_profit, alert.stop_loss, side);
+}
+
+function withExitLegs(
+  shape: EntryShape,
+  takeProfit: ExitLeg | undefined,
+  stopLoss: ExitLeg | undefined,
+  side: Side,
+): Checked<EntryShape> {
+  const entry = shape.entry_price;
+  let tp: number | undefined;
+  let sl: number | undefined;
+  if (takeProfit !== undefined) {
+    const price = legPrice("take_profit", takeProfit.limit_price, takeProfit, side, entry);
+    if (!price.ok) return price;
+    tp = price.value;
+    shape.take_profit = { limit_price: tp };
+  }
+  if (stopLoss !== undefined) {
+    const price = legPrice("stop_loss", stopLoss.stop_price, stopLoss, side, entry);
+    if (!price.ok) return price;
+    sl = price.value;
+    shape.stop_loss = { stop_price: sl };
+    if (stopLoss.limit_price !== undefined) {
+      if (!isPositive(stopLoss.limit_price)) {
+        return fail("order_shape", "stop_loss.limit_price must be a positive price");
+      }
+      shape.stop_loss.limit_price = roundPrice(stopLoss.limit_price);
+    }
+  }
+  const wrongSide = legsOnWrongSide(side, entry, tp, sl);
+  if (wrongSide) return fail("order_shape", wrongSide);
+  shape.order_class = tp !== undefined && sl !== undefined ? "bracket" : "oto";
+  return ok(shape);
+}
+
+/**
+ * A leg's price: its absolute price, else `percent` or `amount` away from the entry, in the
+ * direction that makes it a take profit (above a buy) or a stop loss (below a buy).
+ */
+function legPrice(
+  name: "take_profit" | "stop_loss",
+  absolute: number | undefined,
+  leg: ExitLeg,
+  side: Side,
+  entry: number | undefined,
+): Checked<number> {
+  const field = name === "take_profit" ? "limit_price" : "stop_price";
+  if (absolute !== undefined) {
+    return isPositive(absolute)
+      ? ok(roundPrice(absolute))
+      : fail("order_shape", `${name}.${field} must be a positive price`);
+  }
+  if (leg.percent === undefined && leg.amount === undefined) {
+    return fail("order_shape", `${name} needs ${field}, percent or amount`);
+  }
+  const how = leg.percent !== undefined ? "percent" : "amount";
+  const offset = leg.percent ?? leg.amount;
+  if (!isPositive(offset)) return fail("order_shape", `${name}.${how} must be positive`);
+  if (entry === undefined) {
+    return fail(
+      "order_shape",
+      `${name}.${how} needs an entry price: send price (e.g. {{close}}) or limit_price`,
+    );
+  }
+  // A take profit sits above a buy's entry, a stop loss below it; both mirror for a sell.
+  const up = (name === "take_profit") === (side === "buy");
+  const distance = how === "percent" ? entry * offset / 100 : offset;
+  const price = up ? entry + distance : entry - distance;
+  if (!(price > 0)) {
+    return fail(
+      "order_shape",
+      `${name}.${how} ${offset} puts the leg at or below zero from entry ${formatPrice(entry)}`,
+    );
+  }
+  return ok(roundPrice(price));
+}
+
+function legsOnWrongSide(
+  side: Side,
+  entry: number | undefined,
+  tp: number | undefined,
+  sl: number | undefined,
+): string | null {
+  const above = side === "buy" ? "above" : "below";
+  const below = side === "buy" ? "below" : "above";
+  const beyond = (a: number, b: number) => side === "buy" ? a > b : a < b;
+  if (entry !== undefined) {
+    if (tp !== undefined && !beyond(tp, entry)) {
+      return `take_profit ${formatPrice(tp)} must be ${above} the entry ${
+        formatPrice(entry)
+      } for a ${side}`;
+    }
+    if (sl !== undefined && !beyond(entry, sl)) {
+      return `stop_loss ${formatPrice(sl)} must be ${below} the entry ${
+        formatPrice(entry)
+      } for a ${side}`;
+    }
+  }
+  if (tp !== undefined && sl !== undefined && !beyond(tp, sl)) {
+    return `take_profit ${formatPrice(tp)} must be ${above} stop_loss ${
+      formatPrice(sl)
+    } for a ${side}`;
+  }
+  return null;
+}

@@ -1,0 +1,226 @@
+import type { NormalizedAlert, QuantityType } from "../alert/types.ts";
+import type { Settings, SizingMethod } from "../settings.ts";
+import { type Checked, fail, ok } from "./checked.ts";
+import { clean, floorTo, formatMoney, formatPrice, formatQty, isPositive } from "./numbers.ts";
+import type { EntryShape } from "./order_shape.ts";
+import type { Side, Snapshot } from "./types.ts";
+
+/** Which sizing applies to a signal, and where it came from. */
+export interface SizingRule {
+  method: SizingMethod | QuantityType;
+  value: number;
+  source: "signal" | "settings";
+}
+
+/**
+ * The signal's own `quantity` (read as its `quantity_type`, default `fixed_quantity`) when the
+ * config allows signal quantities; otherwise the config's `sizing`.
+ */
+export function sizingRule(alert: NormalizedAlert, settings: Settings): SizingRule {
+  if (settings.sizing.allow_signal_quantity && alert.quantity !== undefined) {
+    return {
+      method: alert.quantity_type ?? "fixed_quantity",
+      value: alert.quantity,
+      source: "signal",
+    };
+  }
+  return { method: settings.sizing.method, value: settings.sizing.value, source: "settings" };
+}
+
+/** What sizing needs to know about the order being sized. */
+export interface SizingInput {
+  alert: NormalizedAlert;
+  settings: Settings;
+  snapshot: Snapshot;
+  side: Side;
+  shape: EntryShape;
+  /** The absolute quantity held now, which `percent_of_position` is a percent of. */
+  heldQty: number;
+}
+
+/** An opening order's size: exactly one of `qty` and `notional`, and how it was reached. */
+export interface Size {
+  qty?: number;
+  notional?: number;
+  /** A phrase for the decision's reason, e.g. "dollar_amount 1000: 1000.00 / 187.50 = 5 shares". */
+  basis: string;
+}
+
+/**
+ * Sizes an opening order. Dollar sizes become a notional order when Alpaca takes one (a
+ * fractionable asset, a simple market day buy); otherwise they buy whole shares at the signal
+ * price, rounded down. Fixed and percent-of-position quantities keep fractions under the same
+ * condition and are otherwise rounded down to whole shares. Risk sizes are always whole shares.
+ * A size of zero is refused with rule `sizing`, never rounded up.
+ */
+export function sizeOpening(input: SizingInput): Checked<Size> {
+  const rule = sizingRule(input.alert, input.settings);
+  const label = rule.source === "signal"
+    ? `signal ${rule.method} ${formatQty(rule.value)}`
+    : `${rule.method} ${formatQty(rule.value)}`;
+  if (!isPositive(rule.value)) {
+    return fail("sizing", `${label} is not a positive size`);
+  }
+  const sized = sizeBy(rule, label, input);
+  if (!sized.ok || rule.source === "signal" || input.alert.quantity === undefined) return sized;
+  return ok({
+    ...sized.value,
+    basis: `${sized.value.basis}; the signal's quantity ${
+      formatQty(input.alert.quantity)
+    } was not used (allow_signal_quantity is false)`,
+  });
+}
+
+function sizeBy(rule: SizingRule, label: string, input: SizingInput): Checked<Size> {
+  const { value } = rule;
+  const equity = input.snapshot.account.equity;
+  switch (rule.method) {
+    case "fixed_quantity":
+      return shares(input, value, label);
+    case "percent_of_position":
+      if (!(input.heldQty > 0)) {
+        return fail(
+          "sizing",
+          `${label} needs a position in ${input.alert.ticker}, and there is none`,
+        );
+      }
+      return shares(
+        input,
+        input.heldQty * value / 100,
+        `${label} of ${formatQty(input.heldQty)} held`,
+      );
+    case "dollar_amount":
+      return dollars(input, value, label);
+    case "percent_of_equity":
+      if (!isPositive(equity)) return noEquity(label, equity);
+      return dollars(input, equity * value / 100, `${label} of equity ${formatMoney(equity)}`);
+    case "risk_dollar_amount":
+      return riskSized(input, value, label, rule.method);
+    case "risk_percent":
+      if (!isPositive(equity)) return noEquity(label, equity);
+      return riskSized(
+        input,
+        equity * value / 100,
+        `${label} of equity ${formatMoney(equity)}`,
+        rule.method,
+      );
+  }
+}
+
+function noEquity(label: string, equity: number) {
+  return fail("sizing", `${label} needs a positive account equity, and it is ${equity}`);
+}
+
+/** Why an order must use whole shares, or null when Alpaca takes a fraction. */
+function wholeSharesBecause(input: SizingInput): string | null {
+  const { shape, side } = input;
+  if (input.snapshot.asset?.fractionable !== true) {
+    return `${input.alert.ticker} is not known to be fractionable`;
+  }
+  if (side === "sell") return "short sales cannot be fractional";
+  if (shape.type !== "market" || shape.time_in_force !== "day") {
+    return "fractional orders must be market orders with time_in_force day";
+  }
+  if (shape.extended_hours) return "fractional orders cannot trade in extended hours";
+  if (shape.order_class !== "simple") return "orders with exit legs cannot be fractional";
+  return null;
+}
+
+function shares(input: SizingInput, raw: number, label: string): Checked<Size> {
+  const whole = wholeSharesBecause(input);
+  const qty = whole === null ? floorTo(raw, 9) : floorTo(raw, 0);
+  if (!(qty > 0)) {
+    return fail(
+      "sizing",
+      `${label} is ${formatQty(raw)} shares of ${input.alert.ticker}, which rounds down to 0` +
+        (whole === null ? "" : ` whole shares (${whole})`),
+    );
+  }
+  const rounded = qty !== clean(raw)
+    ? `, rounded down from ${formatQty(raw)}` + (whole === null ? "" : ` (${whole})`)
+    : "";
+  return ok({ qty, basis: `${label}${rounded}` });
+}
+
+/** The price dollar and risk sizes are converted at: the signal price, else the entry's. */
+function sizingPrice(input: SizingInput): number | undefined {
+  return isPositive(input.alert.price) ? input.alert.price : input.shape.entry_price;
+}
+
+function needsPrice(label: string) {
+  return fail(
+    "sizing",
+    `${label} needs a price to size the order: send price (e.g. {{close}}) or limit_price`,
+  );
+}
+
+function dollars(input: SizingInput, amount: number, label: string): Checked<Size> {
+  const price = sizingPrice(input);
+  if (price === undefined) return needsPrice(label);
+  if (wholeSharesBecause(input) === null) {
+    const notional = floorTo(amount, 2);
+    if (notional < 1) {
+      return fail(
+        "sizing",
+        `${label} is ${formatMoney(amount)} dollars; a notional order needs at least 1.00`,
+      );
+    }
+    return ok({ notional, basis: `${label}: notional ${formatMoney(notional)}` });
+  }
+  const qty = floorTo(amount / price, 0);
+  if (!(qty > 0)) {
+    return fail(
+      "sizing",
+      `${label} is ${
+        formatMoney(amount)
+      } dollars, which buys 0 whole shares of ${input.alert.ticker} at ${formatPrice(price)}`,
+    );
+  }
+  return ok({
+    qty,
+    basis: `${label}: ${formatMoney(amount)} / ${formatPrice(price)} = ${qty} whole shares`,
+  });
+}
+
+/**
+ * The stop that risk sizing measures from: the stop-loss leg (already priced from percent or
+ * amount), else the alert's `stop_price` unless that is the trigger of a stop entry.
+ */
+function riskStop(input: SizingInput): number | undefined {
+  if (input.shape.stop_loss !== undefined) return input.shape.stop_loss.stop_price;
+  const type = input.shape.type;
+  if (type === "stop" || type === "stop_limit") return undefined;
+  return isPositive(input.alert.stop_price) ? input.alert.stop_price : undefined;
+}
+
+function riskSized(
+  input: SizingInput,
+  risk: number,
+  label: string,
+  method: "risk_percent" | "risk_dollar_amount",
+): Checked<Size> {
+  const entry = input.shape.entry_price;
+  if (entry === undefined) return needsPrice(label);
+  const stop = riskStop(input);
+  if (stop === undefined) {
+    return fail(
+      "sizing",
+      `${method} sizing needs a stop loss: send stop_loss (stop_price, percent or amount) or stop_price`,
+    );
+  }
+  const distance = clean(Math.abs(entry - stop));
+  if (!(distance > 0)) {
+    return fail(
+      "sizing",
+      `${method} sizing needs a stop loss away from the entry; both are ${formatPrice(entry)}`,
+    );
+  }
+  const qty = floorTo(risk / distance, 0);
+  const arithmetic = `risk ${formatMoney(risk)} / |${formatPrice(entry)} − ${
+    formatPrice(stop)
+  }| = ${formatQty(clean(risk / distance))}`;
+  if (!(qty > 0)) {
+    return fail("sizing", `${label}: ${arithmetic}, which is 0 whole shares`);
+  }
+  return ok({ qty, basis: `${label}: ${arithmetic}, ${qty} whole shares` });
+}
