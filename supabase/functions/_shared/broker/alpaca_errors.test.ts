@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { errors } from "@alpacahq/alpaca-trade-api";
-import { DEFAULT_RETRY_AFTER_MS, isNotFound, toBrokerError } from "./alpaca_errors.ts";
+import { DEFAULT_RETRY_AFTER_MS, toBrokerError } from "./alpaca_errors.ts";
 import { BrokerError } from "./types.ts";
 
 function sdkError(status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -77,10 +77,4 @@ Deno.test("secrets never reach the message, and long bodies are cut", async () =
   assert.match(e.message, /\[redacted\]/);
   const long = toBrokerError(await sdkError(502, "<html>" + "x".repeat(5_000)));
   assert.ok(long.message.length < 400);
-});
-
-Deno.test("isNotFound recognises only the SDK's 404", async () => {
-  assert.equal(isNotFound(await sdkError(404, { message: "order not found" })), true);
-  assert.equal(isNotFound(await sdkError(422, { message: "x" })), false);
-  assert.equal(isNotFound(new Error("404")), false);
 });

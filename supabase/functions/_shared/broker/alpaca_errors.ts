@@ -42,11 +42,6 @@ export function toBrokerError(err: unknown, secrets: readonly string[] = []): Br
   return new BrokerError("ambiguous", clean(`alpaca request failed: ${detail}`));
 }
 
-/** True for the SDK's 404, which some calls treat as "none" rather than as an error. */
-export function isNotFound(err: unknown): boolean {
-  return err instanceof errors.NotFoundError;
-}
-
 function redact(message: string, secrets: readonly string[]): string {
   let out = message;
   for (const secret of secrets) {

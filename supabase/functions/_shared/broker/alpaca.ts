@@ -1,0 +1,201 @@
+import { trading } from "@alpacahq/alpaca-trade-api";
+import type { OrderIntent, PositionSnapshot, Snapshot } from "../engine/types.ts";
+import { toBrokerError } from "./alpaca_errors.ts";
+import {
+  decimal,
+  fromAlpacaOrder,
+  fromAlpacaPosition,
+  object,
+  toOpenOrder,
+  toPostOrderRequest,
+} from "./alpaca_mapping.ts";
+import { accountPacer, type Pacer } from "./pacer.ts";
+import { type Broker, BrokerError, type BrokerOrder } from "./types.ts";
+
+/** How to reach one Alpaca account. */
+export interface AlpacaBrokerOptions {
+  /** Alpaca-compatible base URL without `/v2`, e.g. `https://paper-api.alpaca.markets`. */
+  baseUrl: string;
+  keyId: string;
+  secretKey: string;
+  /** Replaces the global `fetch` the SDK uses. */
+  fetch?: typeof fetch;
+  /** Defaults to the pacer shared by every adapter of this account in the isolate. */
+  pacer?: Pacer;
+  /** Deadline of each request in milliseconds; defaults to the SDK's 30 s. */
+  timeoutMs?: number;
+}
+
+/** The longest page Alpaca returns for the order list. */
+const MAX_ORDERS_PAGE = 500;
+
+/**
+ * The broker for one Alpaca account, through the official SDK's trading API classes (the `Alpaca`
+ * facade cannot take a custom base URL). The SDK's own rate limiter is left off, so the
+ * account's pacer is the only one, and the SDK never retries: a failed call becomes a
+ * `BrokerError` at once, and the engine decides what to do.
+ */
+export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
+  const basePath = alpacaBasePath(options.baseUrl);
+  const config = new trading.Configuration({
+    basePath,
+    keyId: options.keyId,
+    secret: options.secretKey,
+    fetchApi: options.fetch,
+    timeoutMs: options.timeoutMs,
+  });
+  const orders = new trading.OrdersApi(config);
+  const positions = new trading.PositionsApi(config);
+  const accounts = new trading.AccountsApi(config);
+  const clocks = new trading.ClockApi(config);
+  const assets = new trading.AssetsApi(config);
+  const pacer = options.pacer ?? accountPacer(`${basePath} ${options.keyId}`);
+  const secrets = [options.keyId, options.secretKey];
+
+  /** One paced SDK call; whatever it throws, reading and mapping included, is a BrokerError. */
+  async function call<T>(operation: () => Promise<T>): Promise<T> {
+    const release = await pacer.acquire();
+    try {
+      return await operation();
+    } catch (err) {
+      throw toBrokerError(err, secrets);
+    } finally {
+      release();
+    }
+  }
+
+  const body = async (response: Promise<{ raw: Response }>): Promise<unknown> =>
+    (await response).raw.json();
+
+  const listPositions = () =>
+    call(async () => {
+      const list = await body(positions.getAllOpenPositionsRaw());
+      if (!Array.isArray(list)) throw new TypeError("alpaca positions is not a list");
+      return list.map(fromAlpacaPosition).filter((p) => p.qty !== 0);
+    });
+
+  const listOpenOrders = (symbol: string) =>
+    call(async () => {
+      const list = await body(
+        orders.getAllOrdersRaw({ status: "open", symbols: symbol, limit: MAX_ORDERS_PAGE }),
+      );
+      if (!Array.isArray(list)) throw new TypeError("alpaca orders is not a list");
+      return list.map(fromAlpacaOrder).filter((o) => sameSymbol(o.symbol, symbol));
+    });
+
+  const findByClientOrderId = (clientOrderId: string) =>
+    nullOn404(
+      call(async () =>
+        fromAlpacaOrder(await body(orders.getOrderByClientOrderIdRaw({ clientOrderId })))
+      ),
+    );
+
+  return {
+    name: "alpaca",
+
+    async snapshot(symbol: string): Promise<Omit<Snapshot, "orders_today">> {
+      const [account, held, open, clock, asset] = await Promise.all([
+        call(async () => object(await body(accounts.getAccountRaw()), "account")),
+        listPositions(),
+        listOpenOrders(symbol),
+        call(async () => object(await body(clocks.legacyClockRaw()), "clock")),
+        nullOn404(call(async () =>
+          object(
+            await body(assets.getV2AssetsSymbolOrAssetIdRaw({ symbolOrAssetId: symbol })),
+            "asset",
+          )
+        )),
+      ]);
+      return {
+        account: {
+          equity: decimal(account, "equity") ?? 0,
+          buying_power: decimal(account, "buying_power") ?? 0,
+        },
+        // Taken from the list rather than GET /v2/positions/{symbol}: one request fewer
+        // against the rate limit, and consistent with the count beside it.
+        position: held.find((p) => sameSymbol(p.symbol, symbol)) ?? null,
+        open_orders: open.map(toOpenOrder),
+        open_positions_count: held.length,
+        clock: {
+          is_open: clock.is_open === true,
+          timestamp: String(clock.timestamp ?? ""),
+          ...(typeof clock.next_open === "string" ? { next_open: clock.next_open } : {}),
+          ...(typeof clock.next_close === "string" ? { next_close: clock.next_close } : {}),
+        },
+        // An asset Alpaca does not know cannot be traded.
+        asset: {
+          tradable: asset?.tradable === true,
+          fractionable: asset?.fractionable === true,
+          shortable: asset?.shortable === true,
+        },
+      };
+    },
+
+    positions: (): Promise<PositionSnapshot[]> => listPositions(),
+
+    async cancelOpenOrders(symbol: string): Promise<number> {
+      const open = await listOpenOrders(symbol);
+      const cancelled = await Promise.all(open.map((order) =>
+        call(async () => {
+          await (await orders.deleteOrderByOrderIDRaw({ orderId: order.broker_order_id })).value();
+          return true;
+        }).catch((err) => {
+          // Already filled, cancelled, or cancelled with its bracket parent: nothing left to do.
+          if (err instanceof BrokerError && (err.status === 404 || err.status === 422)) {
+            return false;
+          }
+          throw err;
+        })
+      ));
+      return cancelled.filter(Boolean).length;
+    },
+
+    async submit(intent: OrderIntent): Promise<BrokerOrder> {
+      const postOrderRequest = toPostOrderRequest(intent);
+      try {
+        return await call(async () =>
+          fromAlpacaOrder(await body(orders.postOrderRaw({ postOrderRequest })))
+        );
+      } catch (err) {
+        // A second submit of the same order (two workers, or a retry after a lost response)
+        // answers with the order already placed, so it can never become two orders.
+        if (isDuplicateClientOrderId(err)) {
+          const existing = await findByClientOrderId(intent.client_order_id);
+          if (existing && matchesIntent(existing, intent)) return existing;
+        }
+        throw err;
+      }
+    },
+
+    findByClientOrderId,
+  };
+}
+
+/** The SDK's `basePath`: no trailing slash, and a pasted `/v2` suffix dropped. */
+export function alpacaBasePath(baseUrl: string): string {
+  return baseUrl.trim().replace(/\/+$/, "").replace(/\/v2$/, "");
+}
+
+async function nullOn404<T>(pending: Promise<T>): Promise<T | null> {
+  try {
+    return await pending;
+  } catch (err) {
+    if (err instanceof BrokerError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+function isDuplicateClientOrderId(err: unknown): boolean {
+  return err instanceof BrokerError && err.status === 422 &&
+    /client_order_id/i.test(err.message) && /unique/i.test(err.message);
+}
+
+function matchesIntent(order: BrokerOrder, intent: OrderIntent): boolean {
+  return sameSymbol(order.symbol, intent.symbol) && order.side === intent.side &&
+    order.qty === (intent.qty ?? null) && order.notional === (intent.notional ?? null);
+}
+
+/** Alpaca writes crypto pairs both as `BTC/USD` and `BTCUSD`. */
+function sameSymbol(a: string, b: string): boolean {
+  return a.replace("/", "").toUpperCase() === b.replace("/", "").toUpperCase();
+}
