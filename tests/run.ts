@@ -1,0 +1,221 @@
+/**
+ * `npm test` / `deno task test`: starts a throwaway stack (and the fake Alpaca server) on free
+ * ports in a temporary folder, runs every pgTAP story with pg_prove and every Deno test
+ * against it, stops it all, and ends with the line `N passed, N failed`.
+ *
+ * Arguments are passed to `deno test` as filters of test files, e.g.
+ * `deno task test tests/e2e/receive_webhook.test.ts`; `--no-pgtap` and `--no-deno` skip a suite.
+ */
+import { ensureOsPackages } from "../stack/install.ts";
+import { freePort } from "../stack/functions.ts";
+import { parseDotEnv } from "../stack/settings.ts";
+
+const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const log = (msg: string) => console.log(`[test] ${msg}`);
+const args = Deno.args.filter((a) => !a.startsWith("--no-"));
+const runPgTap = !Deno.args.includes("--no-pgtap");
+const runDeno = !Deno.args.includes("--no-deno");
+
+interface Counts {
+  passed: number;
+  failed: number;
+}
+
+/** Counts TAP result lines: `ok` is a pass (skips are not counted), `not ok` a failure. */
+export function countTap(output: string): Counts {
+  let passed = 0;
+  let failed = 0;
+  for (const line of output.split("\n")) {
+    const t = line.trimStart();
+    if (/^ok \d+/.test(t) && !/# skip/i.test(t)) passed++;
+    else if (/^not ok \d+/.test(t) && !/# TODO/i.test(t)) failed++;
+  }
+  return { passed, failed };
+}
+
+async function waitForReady(
+  child: Deno.ChildProcess,
+  logFile: string,
+  timeoutMs: number,
+): Promise<void> {
+  const file = await Deno.open(logFile, { write: true, create: true, truncate: true });
+  const writer = file.writable.getWriter();
+  const decoder = new TextDecoder();
+  let seen = "";
+  let ready = false;
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) {
+      await writer.write(chunk);
+      if (!ready) {
+        seen += decoder.decode(chunk);
+        if (/\bready\b/.test(seen)) ready = true;
+      }
+    }
+  };
+  pump(child.stdout).catch(() => {});
+  pump(child.stderr).catch(() => {});
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child.status.then(() => exited = true);
+  while (!ready) {
+    if (exited || Date.now() > deadline) {
+      throw new Error(`the test stack did not become ready; see ${logFile}\n${seen.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stop(child: Deno.ChildProcess | undefined) {
+  if (!child) return;
+  try {
+    child.kill("SIGTERM");
+  } catch { /* gone */ }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 15_000);
+  await child.status;
+  clearTimeout(timer);
+}
+
+async function runPgProve(env: Record<string, string>): Promise<Counts> {
+  const files: string[] = [];
+  for await (const e of Deno.readDir(`${root}/supabase/tests`)) {
+    if (e.isFile && e.name.endsWith(".sql")) files.push(`supabase/tests/${e.name}`);
+  }
+  files.sort();
+  if (files.length === 0) return { passed: 0, failed: 0 };
+  const url = new URL(env.SUPABASE_DB_URL);
+  const out = await new Deno.Command("pg_prove", {
+    args: [
+      "--verbose",
+      "--host",
+      url.hostname,
+      "--port",
+      url.port,
+      "--username",
+      decodeURIComponent(url.username),
+      "--dbname",
+      url.pathname.slice(1),
+      ...files,
+    ],
+    cwd: root,
+    env: {
+      PGPASSWORD: decodeURIComponent(url.password),
+      PGOPTIONS: "-c client_min_messages=warning",
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const err = new TextDecoder().decode(out.stderr);
+  console.log(text);
+  if (err.trim()) console.log(err);
+  const counts = countTap(text);
+  if (!out.success && counts.failed === 0) counts.failed = 1; // a file that died before any result
+  return counts;
+}
+
+async function runDenoTests(env: Record<string, string>): Promise<Counts> {
+  const targets = args.length ? args : ["tests/", "supabase/functions/", "stack/"];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", "--reporter=tap", `--config=${root}/deno.json`, ...targets],
+    cwd: root,
+    env: { ...env, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    const s = decoder.decode(chunk);
+    text += s;
+    await Deno.stdout.write(chunk);
+  }
+  const status = await child.status;
+  const counts = countTap(text);
+  if (!status.success && counts.failed === 0) counts.failed = 1; // e.g. a type error
+  return counts;
+}
+
+let stack: Deno.ChildProcess | undefined;
+let fake: Deno.ChildProcess | undefined;
+let total: Counts = { passed: 0, failed: 0 };
+let exitCode = 0;
+const stackDir = await Deno.makeTempDir({ prefix: "tv-stack-test-" });
+try {
+  await ensureOsPackages(log);
+  const env: Record<string, string> = {
+    API_PORT: String(freePort()),
+    DB_PORT: String(freePort()),
+    STACK_DIR: stackDir,
+    SIMULATION_MODE: "true",
+    PROCESS_SWEEP_INTERVAL_MS: "300",
+    PROCESS_STALE_AFTER_SECONDS: "3",
+  };
+  const fakeServer = `${root}/tests/fake_alpaca/server.ts`;
+  if (await Deno.stat(fakeServer).then(() => true, () => false)) {
+    const port = freePort();
+    fake = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `--config=${root}/deno.json`, fakeServer, "--port", String(port)],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await waitForReady(fake, `${stackDir}-fake-alpaca.log`, 30_000).catch(async () => {
+      // the fake prints "listening", not "ready": wait for its port instead
+      for (let i = 0; i < 100; i++) {
+        try {
+          (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      throw new Error("the fake Alpaca server did not start");
+    });
+    env.FAKE_ALPACA_URL = `http://127.0.0.1:${port}`;
+    env.ALPACA_API_URL = env.FAKE_ALPACA_URL;
+    env.ALPACA_API_KEY = "test-key-id";
+    env.ALPACA_API_SECRET = "test-secret-key";
+  }
+  log(`starting a throwaway stack in ${stackDir} (API ${env.API_PORT}, DB ${env.DB_PORT})`);
+  stack = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `--config=${root}/deno.json`, `${root}/stack/main.ts`, "--fresh"],
+    cwd: root,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await waitForReady(stack, `${stackDir}.log`, 300_000);
+  const stackEnv = {
+    ...env,
+    ...parseDotEnv(await Deno.readTextFile(`${stackDir}/stack.env`)),
+  };
+  log("stack ready");
+
+  if (runPgTap && args.length === 0) {
+    const c = await runPgProve(stackEnv);
+    log(`pgTAP: ${c.passed} passed, ${c.failed} failed`);
+    total = { passed: total.passed + c.passed, failed: total.failed + c.failed };
+  }
+  if (runDeno) {
+    const c = await runDenoTests(stackEnv);
+    log(`Deno: ${c.passed} passed, ${c.failed} failed`);
+    total = { passed: total.passed + c.passed, failed: total.failed + c.failed };
+  }
+} catch (err) {
+  console.error(`[test] ${err instanceof Error ? err.message : err}`);
+  total.failed++;
+} finally {
+  await stop(stack);
+  await stop(fake);
+  if (total.failed === 0) {
+    await Deno.remove(stackDir, { recursive: true }).catch(() => {});
+  } else {
+    log(`stack folder kept for inspection: ${stackDir} (log: ${stackDir}.log)`);
+  }
+  if (total.failed > 0 || total.passed === 0) exitCode = 1;
+}
+console.log(`${total.passed} passed, ${total.failed} failed`);
+Deno.exit(exitCode);
