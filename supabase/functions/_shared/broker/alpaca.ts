@@ -2,10 +2,11 @@ import { trading } from "@alpacahq/alpaca-trade-api";
 import type { OrderIntent, PositionSnapshot, Snapshot } from "../engine/types.ts";
 import { toBrokerError } from "./alpaca_errors.ts";
 import {
-  decimal,
+  fromAlpacaAccount,
+  fromAlpacaAsset,
+  fromAlpacaClock,
   fromAlpacaOrder,
   fromAlpacaPosition,
-  object,
   toOpenOrder,
   toPostOrderRequest,
 } from "./alpaca_mapping.ts";
@@ -95,39 +96,25 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
 
     async snapshot(symbol: string): Promise<Omit<Snapshot, "orders_today">> {
       const [account, held, open, clock, asset] = await Promise.all([
-        call(async () => object(await body(accounts.getAccountRaw()), "account")),
+        call(async () => fromAlpacaAccount(await body(accounts.getAccountRaw()))),
         listPositions(),
         listOpenOrders(symbol),
-        call(async () => object(await body(clocks.legacyClockRaw()), "clock")),
+        call(async () => fromAlpacaClock(await body(clocks.legacyClockRaw()))),
         nullOn404(call(async () =>
-          object(
+          fromAlpacaAsset(
             await body(assets.getV2AssetsSymbolOrAssetIdRaw({ symbolOrAssetId: symbol })),
-            "asset",
           )
         )),
       ]);
       return {
-        account: {
-          equity: decimal(account, "equity") ?? 0,
-          buying_power: decimal(account, "buying_power") ?? 0,
-        },
+        account,
         // Taken from the list rather than GET /v2/positions/{symbol}: one request fewer
         // against the rate limit, and consistent with the count beside it.
         position: held.find((p) => sameSymbol(p.symbol, symbol)) ?? null,
         open_orders: open.map(toOpenOrder),
         open_positions_count: held.length,
-        clock: {
-          is_open: clock.is_open === true,
-          timestamp: String(clock.timestamp ?? ""),
-          ...(typeof clock.next_open === "string" ? { next_open: clock.next_open } : {}),
-          ...(typeof clock.next_close === "string" ? { next_close: clock.next_close } : {}),
-        },
-        // An asset Alpaca does not know cannot be traded.
-        asset: {
-          tradable: asset?.tradable === true,
-          fractionable: asset?.fractionable === true,
-          shortable: asset?.shortable === true,
-        },
+        clock,
+        asset: asset ?? fromAlpacaAsset(null),
       };
     },
 

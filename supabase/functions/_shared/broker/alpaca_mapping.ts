@@ -1,5 +1,5 @@
 import type { trading } from "@alpacahq/alpaca-trade-api";
-import type { OrderIntent, PositionSnapshot, Side } from "../engine/types.ts";
+import type { OrderIntent, PositionSnapshot, Side, Snapshot } from "../engine/types.ts";
 import { BrokerError, type BrokerOrder } from "./types.ts";
 
 /** The longest `client_order_id` the contract allows (Alpaca itself takes up to 128). */
@@ -115,6 +115,39 @@ export function fromAlpacaPosition(json: unknown): PositionSnapshot {
     qty: optionalText(p, "side") === "short" ? -qty : qty,
     avg_entry_price: required(decimal(p, "avg_entry_price"), "avg_entry_price"),
     ...(marketValue === null ? {} : { market_value: marketValue }),
+  };
+}
+
+/** The account figures the engine sizes and checks orders with. */
+export function fromAlpacaAccount(json: unknown): Snapshot["account"] {
+  const a = object(json, "account");
+  return {
+    equity: required(decimal(a, "equity"), "equity"),
+    buying_power: required(decimal(a, "buying_power"), "buying_power"),
+  };
+}
+
+/** Maps Alpaca's US market clock (`GET /v2/clock`). */
+export function fromAlpacaClock(json: unknown): Snapshot["clock"] {
+  const c = object(json, "clock");
+  if (typeof c.is_open !== "boolean") throw new TypeError("alpaca field is_open is missing");
+  const nextOpen = optionalText(c, "next_open");
+  const nextClose = optionalText(c, "next_close");
+  return {
+    is_open: c.is_open,
+    timestamp: text(c, "timestamp"),
+    ...(nextOpen === null ? {} : { next_open: nextOpen }),
+    ...(nextClose === null ? {} : { next_close: nextClose }),
+  };
+}
+
+/** Maps Alpaca's asset; an asset Alpaca does not know (null) cannot be traded. */
+export function fromAlpacaAsset(json: unknown): NonNullable<Snapshot["asset"]> {
+  const a = json === null ? {} : object(json, "asset");
+  return {
+    tradable: a.tradable === true,
+    fractionable: a.fractionable === true,
+    shortable: a.shortable === true,
   };
 }
 

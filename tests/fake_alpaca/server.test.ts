@@ -1,0 +1,274 @@
+import assert from "node:assert/strict";
+import { type FakeAlpaca, startFakeAlpaca } from "./server.ts";
+
+async function withFake(test: (fake: FakeAlpaca) => Promise<void>): Promise<void> {
+  const fake = await startFakeAlpaca();
+  try {
+    await test(fake);
+  } finally {
+    await fake.close();
+  }
+}
+
+/** Any JSON the fake answers; the tests read fields freely and assert on them. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/** Calls the fake like the SDK does, with its auth headers. */
+async function api(
+  fake: FakeAlpaca,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {
+    "APCA-API-KEY-ID": fake.keyId,
+    "APCA-API-SECRET-KEY": fake.secretKey,
+  },
+): Promise<{ status: number; body: Json; headers: Headers }> {
+  const res = await fetch(fake.url + path, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+}
+
+const control = (fake: FakeAlpaca, method: string, path: string, body?: unknown) =>
+  api(fake, method, `/__control/${path}`, body, {});
+
+const order = (fields: Record<string, unknown> = {}) => ({
+  symbol: "AAPL",
+  side: "buy",
+  type: "market",
+  time_in_force: "day",
+  qty: "2",
+  ...fields,
+});
+
+Deno.test("the fake requires Alpaca's two auth headers", () =>
+  withFake(async (fake) => {
+    const missing = await api(fake, "GET", "/v2/account", undefined, {});
+    assert.equal(missing.status, 401);
+    assert.equal(missing.body.code, 40110000);
+    const wrong = await api(fake, "GET", "/v2/account", undefined, {
+      "APCA-API-KEY-ID": fake.keyId,
+      "APCA-API-SECRET-KEY": "nope",
+    });
+    assert.equal(wrong.status, 403);
+    const right = await api(fake, "GET", "/v2/account");
+    assert.equal(right.status, 200);
+    assert.equal(right.body.equity, "100000");
+    assert.equal(fake.count("GET /v2/account"), 3);
+  }));
+
+Deno.test("a market order fills at the fill price and moves position and buying power", () =>
+  withFake(async (fake) => {
+    fake.setFillPrice("AAPL", 150);
+    const placed = await api(fake, "POST", "/v2/orders", order({ client_order_id: "m1" }));
+    assert.equal(placed.status, 200);
+    assert.equal(placed.body.status, "filled");
+    assert.equal(placed.body.filled_qty, "2");
+    assert.equal(placed.body.filled_avg_price, "150");
+    const position = await api(fake, "GET", "/v2/positions/AAPL");
+    assert.equal(position.body.qty, "2");
+    assert.equal(position.body.side, "long");
+    const account = await api(fake, "GET", "/v2/account");
+    assert.equal(account.body.buying_power, "199700");
+
+    await api(fake, "POST", "/v2/orders", order({ side: "sell", qty: "2" }));
+    const flat = await api(fake, "GET", "/v2/positions/AAPL");
+    assert.equal(flat.status, 404);
+    assert.deepEqual(flat.body, { code: 40410000, message: "position does not exist" });
+  }));
+
+Deno.test("a limit order rests as new unless limit fills are switched on", () =>
+  withFake(async (fake) => {
+    const rests = await api(fake, "POST", "/v2/orders", order({ type: "limit", limit_price: "9" }));
+    assert.equal(rests.body.status, "new");
+    fake.setBehaviour({ fillLimitOrders: true, fillMarketOrders: false });
+    const fills = await api(fake, "POST", "/v2/orders", order({ type: "limit", limit_price: "9" }));
+    assert.equal(fills.body.status, "filled");
+    assert.equal(fills.body.filled_avg_price, "9");
+    const accepted = await api(fake, "POST", "/v2/orders", order());
+    assert.equal(accepted.body.status, "accepted");
+  }));
+
+Deno.test("order list filters, lookup by client order id, cancel, and duplicate ids", () =>
+  withFake(async (fake) => {
+    const a = await api(
+      fake,
+      "POST",
+      "/v2/orders",
+      order({ type: "limit", limit_price: "5", client_order_id: "a" }),
+    );
+    await api(
+      fake,
+      "POST",
+      "/v2/orders",
+      order({ symbol: "MSFT", type: "limit", limit_price: "5" }),
+    );
+    await api(fake, "POST", "/v2/orders", order({ client_order_id: "filled" }));
+
+    const open = await api(fake, "GET", "/v2/orders?status=open&symbols=AAPL");
+    assert.deepEqual(open.body.map((o: { id: string }) => o.id), [a.body.id]);
+    const all = await api(fake, "GET", "/v2/orders?status=all");
+    assert.equal(all.body.length, 3);
+
+    const dup = await api(fake, "POST", "/v2/orders", order({ client_order_id: "a" }));
+    assert.equal(dup.status, 422);
+    assert.deepEqual(dup.body, { code: 40010001, message: "client_order_id must be unique" });
+
+    const found = await api(fake, "GET", "/v2/orders:by_client_order_id?client_order_id=a");
+    assert.equal(found.body.id, a.body.id);
+    const missing = await api(fake, "GET", "/v2/orders:by_client_order_id?client_order_id=zz");
+    assert.equal(missing.status, 404);
+
+    assert.equal((await api(fake, "DELETE", `/v2/orders/${a.body.id}`)).status, 204);
+    assert.equal((await api(fake, "DELETE", `/v2/orders/${a.body.id}`)).status, 422);
+    assert.equal((await api(fake, "GET", `/v2/orders/${a.body.id}`)).body.status, "canceled");
+    assert.equal(fake.count("DELETE /v2/orders/{id}"), 2);
+  }));
+
+Deno.test("a bracket order creates its two legs, nested on request and cancelled with it", () =>
+  withFake(async (fake) => {
+    const placed = await api(
+      fake,
+      "POST",
+      "/v2/orders",
+      order({
+        type: "limit",
+        limit_price: "100",
+        order_class: "bracket",
+        take_profit: { limit_price: "110" },
+        stop_loss: { stop_price: "95" },
+      }),
+    );
+    assert.deepEqual(placed.body.legs.map((l: { type: string }) => l.type), ["limit", "stop"]);
+    const nested = await api(fake, "GET", "/v2/orders?nested=true");
+    assert.equal(nested.body.length, 1);
+    const flat = await api(fake, "GET", "/v2/orders");
+    assert.equal(flat.body.length, 3);
+    await api(fake, "DELETE", `/v2/orders/${placed.body.id}`);
+    assert.deepEqual(fake.orders.map((o) => o.status), ["canceled", "canceled", "canceled"]);
+  }));
+
+Deno.test("the fake refuses what Alpaca refuses", () =>
+  withFake(async (fake) => {
+    fake.setAccount({ buying_power: 50 });
+    const poor = await api(fake, "POST", "/v2/orders", order());
+    assert.equal(poor.status, 403);
+    assert.deepEqual(poor.body, { code: 40310000, message: "insufficient buying power" });
+    fake.setAsset("AAPL", { shortable: false });
+    const naked = await api(fake, "POST", "/v2/orders", order({ side: "sell" }));
+    assert.equal(naked.status, 403);
+    fake.setAsset("GME", { tradable: false });
+    const halted = await api(fake, "POST", "/v2/orders", order({ symbol: "GME" }));
+    assert.equal(halted.status, 422);
+    const both = await api(fake, "POST", "/v2/orders", order({ notional: "10" }));
+    assert.equal(both.status, 422);
+    assert.equal(fake.orders.length, 0);
+  }));
+
+Deno.test("faults: status, Retry-After, after-create, and hanging requests", () =>
+  withFake(async (fake) => {
+    fake.failNext({ path: "POST /v2/orders", status: 429, retryAfterSeconds: 3 });
+    const limited = await api(fake, "POST", "/v2/orders", order());
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get("Retry-After"), "3");
+    assert.equal(fake.orders.length, 0);
+
+    fake.failNext({ path: "POST /v2/orders", status: 500, afterCreate: true });
+    const crashed = await api(fake, "POST", "/v2/orders", order({ client_order_id: "x" }));
+    assert.equal(crashed.status, 500);
+    assert.equal(fake.orders.length, 1);
+
+    fake.failNext({ path: "GET /v2/clock", hang: true });
+    const pending = api(fake, "GET", "/v2/clock");
+    let settled = false;
+    pending.then(() => (settled = true));
+    assert.equal((await api(fake, "GET", "/v2/account")).status, 200);
+    assert.equal(settled, false);
+    fake.reset();
+    assert.equal((await pending).status, 503);
+  }));
+
+Deno.test("the rate limit answers 429 beyond the limit and counts them", () =>
+  withFake(async (fake) => {
+    fake.setRateLimit({ perMinute: 3 });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await api(fake, "GET", "/v2/clock")).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    assert.equal(fake.count429, 2);
+    assert.equal(fake.count("GET /v2/clock"), 5);
+  }));
+
+Deno.test("the control API drives the fake over HTTP", () =>
+  withFake(async (fake) => {
+    await control(fake, "POST", "state", {
+      account: { equity: 1234.5, buying_power: 999 },
+      positions: [{ symbol: "TSLA", qty: -3, avg_entry_price: 250 }],
+      fillPrices: { TSLA: 240 },
+      clock: { is_open: false, timestamp: "2024-01-06T12:00:00Z" },
+      assets: { TSLA: { fractionable: false } },
+    });
+    const account = await api(fake, "GET", "/v2/account");
+    assert.equal(account.body.equity, "1234.5");
+    assert.equal(account.body.buying_power, "999");
+    const positions = await api(fake, "GET", "/v2/positions");
+    assert.equal(positions.body[0].qty, "-3");
+    assert.equal(positions.body[0].market_value, "-720");
+    const clock = await api(fake, "GET", "/v2/clock");
+    assert.deepEqual([clock.body.is_open, clock.body.timestamp], [false, "2024-01-06T12:00:00Z"]);
+    const asset = await api(fake, "GET", "/v2/assets/TSLA");
+    assert.equal(asset.body.fractionable, false);
+
+    await control(fake, "POST", "fail-next", { path: "POST /v2/orders", status: 403 });
+    assert.equal((await api(fake, "POST", "/v2/orders", order())).status, 403);
+
+    await control(fake, "POST", "rate-limit", { perMinute: 1, timeScale: 60 });
+    await api(fake, "GET", "/v2/clock");
+    assert.equal((await api(fake, "GET", "/v2/clock")).status, 429);
+
+    const stats = await control(fake, "GET", "stats");
+    assert.equal(stats.body.count429, 1);
+    assert.equal(stats.body.counts["GET /v2/clock"], 3);
+    assert.equal(stats.body.counts["POST /v2/orders"], 1);
+    assert.equal(stats.body.account.equity, 1234.5);
+    const requests = await control(fake, "GET", "requests");
+    assert.equal(requests.body.length, stats.body.requests);
+
+    assert.equal((await control(fake, "POST", "reset")).status, 204);
+    const after = await control(fake, "GET", "stats");
+    assert.deepEqual([after.body.requests, after.body.count429, after.body.positions], [0, 0, []]);
+    assert.equal((await api(fake, "GET", "/v2/clock")).status, 200);
+  }));
+
+Deno.test("run as a process, the fake prints its URL and obeys the control API", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./server.ts", import.meta.url).pathname, "--port", "0"],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let out = "";
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const match = /^fake alpaca listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
+    assert.ok(match, `unexpected output: ${out}`);
+    const url = match[1];
+    const reset = await fetch(`${url}/__control/reset`, { method: "POST" });
+    await reset.body?.cancel();
+    assert.equal(reset.status, 204);
+    const stats = await (await fetch(`${url}/__control/stats`)).json();
+    assert.equal(stats.requests, 0);
+  } finally {
+    child.kill("SIGTERM");
+    await reader.cancel();
+    await child.status;
+  }
+});
