@@ -18,7 +18,8 @@ export interface EntryShape {
   stop_loss?: { stop_price: number; limit_price?: number };
   /**
    * Where the entry is expected to fill: the limit of a limit order, the trigger of a stop order,
-   * otherwise the signal price. Undefined when the alert gives none of them.
+   * otherwise the signal price (or, lacking one, the alert's limit_price). Undefined when the
+   * alert gives no price at all.
    */
   entry_price?: number;
 }
@@ -70,9 +71,10 @@ export function buildEntryShape(
     if (hasPrice) shape.trail_price = roundPrice(alert.trail_price!);
     else shape.trail_percent = alert.trail_percent;
   }
-  // The order's own (rounded) limit or trigger is where it fills; a market order, at the signal.
+  // The order's own (rounded) limit or trigger is where it fills; other orders near the signal
+  // price, or a limit price the alert gave as a hint.
   shape.entry_price = shape.limit_price ?? (type === "stop" ? shape.stop_price : undefined) ??
-    (isPositive(alert.price) ? alert.price : undefined);
+    [alert.price, alert.limit_price].find(isPositive);
 
   if (shape.extended_hours && !(type === "limit" && tif === "day")) {
     return fail(

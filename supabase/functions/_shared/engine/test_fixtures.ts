@@ -62,8 +62,15 @@ export function openOrders(count: number): Snapshot["open_orders"] {
 /** A fractionable AAPL. */
 export const fractionable = { tradable: true, fractionable: true, shortable: true };
 
-/** The opening order the engine builds by default: one AAPL bought at market, day. */
+/**
+ * The opening order the engine builds by default: one AAPL bought at market, day. With a
+ * `notional`, the `qty` key is left out, as the engine leaves it out.
+ */
 export function openIntent(over: Partial<OrderIntent> = {}): OrderIntent {
+  if (over.notional !== undefined) {
+    const { qty: _qty, ...rest } = openIntent({ ...over, notional: undefined });
+    return { ...rest, notional: over.notional };
+  }
   return {
     client_order_id: OPEN_ID,
     symbol: "AAPL",
