@@ -339,8 +339,8 @@ Deno.test("429 is retry, after Retry-After or the default of 1 s", () =>
     const hinted = await brokerError(broker.submit(intent()));
     assert.equal(hinted.kind, "retry");
     assert.equal(hinted.retryAfterMs, 2_500);
-    fake.failNext({ path: "GET /v2/account", status: 429 });
-    const bare = await brokerError(broker.snapshot("AAPL"));
+    fake.failNext({ path: "GET /v2/positions", status: 429 });
+    const bare = await brokerError(broker.positions());
     assert.equal(bare.kind, "retry");
     assert.equal(bare.retryAfterMs, 1_000);
     assert.equal(fake.orders.length, 0);
@@ -419,10 +419,19 @@ Deno.test("every request goes through the pacer, and the SDK never retries", () 
     },
   };
   return withFake(async (fake, broker) => {
-    fake.failNext({ path: "GET /v2/clock", status: 503 });
-    await brokerError(broker.snapshot("AAPL"));
-    assert.equal(fake.count("GET /v2/clock"), 1);
+    await broker.snapshot("AAPL");
+    fake.failNext({ path: "GET /v2/positions", status: 503 });
+    fake.failNext({ path: "POST /v2/orders", status: 429 });
+    const results = await Promise.allSettled([
+      broker.positions(),
+      broker.findByClientOrderId("none"),
+      broker.submit(intent({ client_order_id: "paced" })),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ["rejected", "fulfilled", "rejected"]);
+    assert.equal(fake.count("GET /v2/positions"), 2, "a 503 is not retried");
+    assert.equal(fake.count("POST /v2/orders"), 1, "a 429 is not retried");
     assert.equal(acquired, fake.requests.length);
+    assert.equal(acquired, 8);
     assert.equal(released, acquired);
   }, { pacer: countingPacer });
 });
