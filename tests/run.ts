@@ -153,6 +153,7 @@ try {
     SIMULATION_MODE: "true",
     PROCESS_SWEEP_INTERVAL_MS: "300",
     PROCESS_STALE_AFTER_SECONDS: "3",
+    WEBHOOK_PASSPHRASE: "legacy-passphrase-for-tests",
   };
   const fakeServer = `${root}/tests/fake_alpaca/server.ts`;
   if (await Deno.stat(fakeServer).then(() => true, () => false)) {

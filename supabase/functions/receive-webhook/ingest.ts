@@ -1,0 +1,46 @@
+import type { Sql } from "../_shared/db/client.ts";
+import type { NormalizedAlert } from "../_shared/alert/types.ts";
+
+/** What receive-webhook found in the request, passed to `ingest_signal` in one round trip. */
+export interface IngestRequest {
+  configId: string;
+  outerTokenHash: string | null;
+  bodyTokenHash: string | null;
+  outerLegacy: boolean;
+  bodyLegacy: boolean;
+  parseFailed: boolean;
+  payloadInvalid: boolean;
+  payload: Record<string, unknown> | null;
+  alert: NormalizedAlert | null;
+  warnings: string[];
+  dedupeKey: string | null;
+}
+
+/** The database's verdict on an alert. */
+export type IngestOutcome =
+  | { outcome: "accepted"; signal_id: string }
+  | { outcome: "duplicate"; signal_id: string }
+  | { outcome: "rate_limited"; retry_after: number }
+  | { outcome: "invalid_token" | "invalid_json" | "webhook_disabled" | "invalid_payload" };
+
+/** Stores an alert through `public.ingest_signal`: auth, rate limit, de-dupe and insert. */
+export type Ingest = (req: IngestRequest) => Promise<IngestOutcome>;
+
+/** The `Ingest` that calls the SQL function over the given pool. */
+export function sqlIngest(sql: Sql): Ingest {
+  return async (r) => {
+    const [row] = await sql`
+      select public.ingest_signal(
+        ${r.configId}::uuid, ${r.outerTokenHash}, ${r.bodyTokenHash}, ${r.outerLegacy},
+        ${r.bodyLegacy}, ${r.parseFailed}, ${r.payloadInvalid},
+        ${r.payload ? sql.json(r.payload as postgresJson) : null}::jsonb,
+        ${r.alert ? sql.json(r.alert as unknown as postgresJson) : null}::jsonb,
+        ${r.warnings}::text[], ${r.dedupeKey}
+      ) as result`;
+    return row.result as IngestOutcome;
+  };
+}
+
+// postgres.js types its JSON helper's argument narrowly; our payloads are JSON by construction.
+// deno-lint-ignore no-explicit-any
+type postgresJson = any;

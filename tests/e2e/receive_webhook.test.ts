@@ -1,0 +1,355 @@
+/**
+ * receive-webhook through real HTTP on the local stack: every row of contract section 4's
+ * response table, every token location, the order of checks, and de-duplication.
+ */
+import assert from "node:assert/strict";
+import { fnUrl, newUser, withDb } from "../support/stack.ts";
+import { createConfig, signalsOf, type TestConfig, unique } from "../support/fixtures.ts";
+
+const user = await newUser("receiver");
+
+function hookUrl(configId: string, query = ""): string {
+  return fnUrl("receive-webhook", `/${configId}${query}`);
+}
+
+async function post(
+  configId: string,
+  body: unknown,
+  opts: { query?: string; headers?: Record<string, string>; raw?: boolean } = {},
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(hookUrl(configId, opts.query ?? ""), {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(opts.headers ?? {}) },
+    body: opts.raw ? body as string : JSON.stringify(body),
+  });
+  assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+  return { status: res.status, json: await res.json(), headers: res.headers };
+}
+
+function alert(extra: Record<string, unknown> = {}) {
+  return {
+    ticker: "NASDAQ:AAPL",
+    action: "buy",
+    quantity: 1,
+    price: 190.5,
+    time: unique(),
+    ...extra,
+  };
+}
+
+const q = (c: TestConfig) => `?token=${encodeURIComponent(c.token)}`;
+
+Deno.test("202 acknowledges a stored alert with the contract body", async () => {
+  const c = await createConfig(user.id);
+  const res = await post(c.id, alert(), { query: q(c) });
+  assert.equal(res.status, 202);
+  assert.deepEqual(Object.keys(res.json).sort(), [
+    "duplicate",
+    "ok",
+    "signal_id",
+    "status",
+    "warnings",
+  ]);
+  assert.equal(res.json.ok, true);
+  assert.equal(res.json.status, "queued");
+  assert.equal(res.json.duplicate, false);
+  assert.deepEqual(res.json.warnings, []);
+  const [row] = await signalsOf(c.id);
+  assert.equal(row.id, res.json.signal_id);
+  assert.equal(row.ticker, "AAPL");
+  assert.equal(row.action, "buy");
+  assert.equal(Number(row.quantity), 1);
+  assert.equal(Number(row.price), 190.5);
+});
+
+Deno.test("the token is accepted in the body as token, in the body as passphrase, and in X-Webhook-Token", async () => {
+  const c = await createConfig(user.id);
+  assert.equal((await post(c.id, alert({ token: c.token }))).status, 202);
+  assert.equal((await post(c.id, alert({ passphrase: c.token }))).status, 202);
+  assert.equal(
+    (await post(c.id, alert(), { headers: { "x-webhook-token": c.token } })).status,
+    202,
+  );
+  assert.equal((await signalsOf(c.id)).length, 3);
+});
+
+Deno.test("the plain-text token is stored nowhere: not in the payload, not in any column", async () => {
+  const c = await createConfig(user.id);
+  const res = await post(c.id, alert({ token: c.token, passphrase: c.token }));
+  assert.equal(res.status, 202);
+  const hits = await withDb((sql) =>
+    sql`select count(*)::int as n from public.webhook_signals s
+         where s.id = ${res.json.signal_id as string} and s::text like ${"%" + c.token + "%"}`
+  );
+  assert.equal(hits[0].n, 0);
+  const [row] = await signalsOf(c.id);
+  assert.equal("token" in row.payload, false);
+  assert.equal("passphrase" in row.payload, false);
+  const audit = await withDb((sql) =>
+    sql`select count(*)::int as n from public.audit_log where new_row::text like ${
+      "%" + c.token + "%"
+    }`
+  );
+  assert.equal(audit[0].n, 0);
+});
+
+Deno.test("a text/plain body that contains JSON is accepted, as TradingView sends it", async () => {
+  const c = await createConfig(user.id);
+  const res = await fetch(hookUrl(c.id, q(c)), {
+    method: "POST",
+    headers: { "content-type": "text/plain; charset=utf-8" },
+    body: JSON.stringify(alert()),
+  });
+  assert.equal(res.status, 202);
+  await res.body?.cancel();
+});
+
+Deno.test("a TradersPost payload with camelCase fields is normalised and stored", async () => {
+  const c = await createConfig(user.id);
+  const res = await post(c.id, {
+    ticker: "NASDAQ:aapl",
+    action: "BUY",
+    orderType: "limit",
+    limitPrice: "187.5",
+    quantityType: "fixed_quantity",
+    quantity: "10",
+    takeProfit: { limitPrice: 200 },
+    stopLoss: { stopPrice: 180 },
+    sentiment: "bullish",
+    time: unique(),
+  }, { query: q(c) });
+  assert.equal(res.status, 202);
+  const [row] = await signalsOf(c.id);
+  assert.equal(row.ticker, "AAPL");
+  assert.equal(row.action, "buy");
+  assert.equal(row.order_type, "limit");
+  assert.equal(Number(row.quantity), 10);
+  assert.equal(row.alert.limit_price, 187.5);
+  assert.deepEqual(row.alert.take_profit, { limit_price: 200 });
+  assert.deepEqual(row.alert.stop_loss, { stop_price: 180 });
+  assert.equal(row.payload.limitPrice, "187.5", "the payload is kept as received");
+});
+
+Deno.test("TradingView's resolved placeholders produce a valid alert", async () => {
+  const c = await createConfig(user.id);
+  const res = await post(c.id, {
+    ticker: "BINANCE:BTCUSD",
+    action: "sell",
+    quantity: "0.5",
+    price: "64123.25",
+    sentiment: "flat",
+    id: `Long Exit-${unique()}`,
+    timenow: "2026-11-22T04:00:00Z",
+  }, { query: q(c) });
+  assert.equal(res.status, 202);
+  const [row] = await signalsOf(c.id);
+  assert.equal(row.ticker, "BTCUSD");
+  assert.equal(row.alert.sentiment, "flat");
+});
+
+Deno.test("unknown fields are stored and listed in warnings", async () => {
+  const c = await createConfig(user.id);
+  const res = await post(c.id, alert({ my_note: "x", interval: "5" }), { query: q(c) });
+  assert.equal(res.status, 202);
+  const warnings = res.json.warnings as string[];
+  assert.equal(warnings.length, 2);
+  assert.ok(warnings.some((w) => w.includes("my_note")));
+  assert.ok(warnings.some((w) => w.includes("interval")));
+  const [row] = await signalsOf(c.id);
+  assert.equal(row.payload.my_note, "x");
+});
+
+Deno.test("200 for a repeat of a stored alert, naming the first signal, and no second row", async () => {
+  const c = await createConfig(user.id);
+  const body = alert();
+  const first = await post(c.id, body, { query: q(c) });
+  const again = await post(c.id, body, { query: q(c) });
+  assert.equal(first.status, 202);
+  assert.equal(again.status, 200);
+  assert.deepEqual(again.json, { ok: true, signal_id: first.json.signal_id, duplicate: true });
+  assert.equal((await signalsOf(c.id)).length, 1);
+});
+
+Deno.test("4 concurrent identical deliveries leave exactly 1 signal", async () => {
+  const c = await createConfig(user.id);
+  const body = alert();
+  const results = await Promise.all([1, 2, 3, 4].map(() => post(c.id, body, { query: q(c) })));
+  assert.deepEqual(results.map((r) => r.status).sort(), [200, 200, 200, 202]);
+  assert.equal(new Set(results.map((r) => r.json.signal_id)).size, 1);
+  assert.equal((await signalsOf(c.id)).length, 1);
+});
+
+Deno.test("an id de-duplicates different bodies, and separate firings with another timenow do not collide", async () => {
+  const c = await createConfig(user.id);
+  const id = `order-${unique()}`;
+  assert.equal((await post(c.id, alert({ id }), { query: q(c) })).status, 202);
+  assert.equal((await post(c.id, alert({ id, price: 191 }), { query: q(c) })).status, 200);
+  const base = { ticker: "AAPL", action: "buy" };
+  assert.equal(
+    (await post(c.id, { ...base, timenow: "2026-11-22T01:00:00Z" }, { query: q(c) })).status,
+    202,
+  );
+  assert.equal(
+    (await post(c.id, { ...base, timenow: "2026-11-22T01:05:00Z" }, { query: q(c) })).status,
+    202,
+  );
+  assert.equal((await signalsOf(c.id)).length, 3);
+});
+
+Deno.test("duplicate_window_seconds 0 turns de-duplication off", async () => {
+  const c = await createConfig(user.id, { duplicate_window_seconds: 0 });
+  const body = alert();
+  assert.equal((await post(c.id, body, { query: q(c) })).status, 202);
+  assert.equal((await post(c.id, body, { query: q(c) })).status, 202);
+  assert.equal((await signalsOf(c.id)).length, 2);
+});
+
+Deno.test("400 invalid_json for bodies JSON or jsonb cannot hold", async () => {
+  const c = await createConfig(user.id);
+  const deep = "[".repeat(65) + "]".repeat(65);
+  const bad = [
+    "{",
+    "",
+    "not json",
+    '{"ticker":"A\\u0000B","action":"buy"}',
+    '{"ticker":"\\ud800","action":"buy"}',
+    deep,
+  ];
+  for (const raw of bad) {
+    const res = await post(c.id, raw, { query: q(c), raw: true });
+    assert.equal(res.status, 400, `status for ${JSON.stringify(raw.slice(0, 30))}`);
+    assert.equal((res.json.error as { code: string }).code, "invalid_json");
+    assert.equal(res.json.ok, false);
+  }
+  assert.equal((await signalsOf(c.id)).length, 0);
+});
+
+Deno.test("400 invalid_payload lists the issues with their paths", async () => {
+  const c = await createConfig(user.id);
+  const res = await post(c.id, { action: "hold", quantity: -1 }, { query: q(c) });
+  assert.equal(res.status, 400);
+  const error = res.json.error as { code: string; message: string; issues: { path: string }[] };
+  assert.equal(error.code, "invalid_payload");
+  const paths = error.issues.map((i) => i.path);
+  assert.ok(paths.includes("ticker"));
+  assert.ok(paths.includes("action"));
+  assert.ok(paths.includes("quantity"));
+  assert.equal((await signalsOf(c.id)).length, 0);
+});
+
+Deno.test("400 unresolved_placeholder names the field", async () => {
+  const c = await createConfig(user.id);
+  const res = await post(c.id, alert({ price: "{{close}}" }), { query: q(c) });
+  assert.equal(res.status, 400);
+  const error = res.json.error as { code: string; message: string; issues: { path: string }[] };
+  assert.equal(error.code, "unresolved_placeholder");
+  assert.match(error.message, /price/);
+  assert.equal(error.issues[0].path, "price");
+});
+
+Deno.test("401 invalid_token: bad id, unknown config, wrong query, header or body token, or none; unknown and wrong look the same", async () => {
+  const c = await createConfig(user.id);
+  const cases = [
+    await post("not-a-uuid", alert(), { query: q(c) }),
+    await post(crypto.randomUUID(), alert(), { query: q(c) }),
+    await post(c.id, alert(), { query: "?token=wrong" }),
+    await post(c.id, alert(), { headers: { "x-webhook-token": "wrong" } }),
+    await post(c.id, alert({ token: "wrong" })),
+    await post(c.id, alert({ passphrase: "wrong" })),
+    await post(c.id, alert()),
+    await post(c.id, alert({ token: "wrong" }), { query: q(c) }),
+  ];
+  for (const res of cases) {
+    assert.equal(res.status, 401);
+    assert.deepEqual(res.json, cases[1].json);
+  }
+  assert.equal((cases[1].json.error as { code: string }).code, "invalid_token");
+  assert.equal((await signalsOf(c.id)).length, 0);
+});
+
+Deno.test("403 webhook_disabled is checked after the token", async () => {
+  const c = await createConfig(user.id, { is_active: false });
+  assert.equal((await post(c.id, alert(), { query: "?token=wrong" })).status, 401);
+  const res = await post(c.id, alert(), { query: q(c) });
+  assert.equal(res.status, 403);
+  assert.equal((res.json.error as { code: string }).code, "webhook_disabled");
+  assert.equal((await signalsOf(c.id)).length, 0);
+});
+
+Deno.test("405 method_not_allowed for anything but POST", async () => {
+  const c = await createConfig(user.id);
+  for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
+    const res = await fetch(hookUrl(c.id, q(c)), { method });
+    assert.equal(res.status, 405);
+    assert.equal((await res.json()).error.code, "method_not_allowed");
+  }
+});
+
+Deno.test("413 payload_too_large over 64 KiB, also when streamed without a length", async () => {
+  const c = await createConfig(user.id);
+  const big = JSON.stringify(alert({ comment: "x".repeat(70_000) }));
+  const res = await post(c.id, big, { query: q(c), raw: true });
+  assert.equal(res.status, 413);
+  assert.equal((res.json.error as { code: string }).code, "payload_too_large");
+  const bytes = new TextEncoder().encode(big);
+  const stream = new ReadableStream<Uint8Array>({
+    start(ctrl) {
+      for (let i = 0; i < bytes.length; i += 8192) ctrl.enqueue(bytes.slice(i, i + 8192));
+      ctrl.close();
+    },
+  });
+  const streamed = await fetch(hookUrl(c.id, q(c)), { method: "POST", body: stream });
+  assert.equal(streamed.status, 413);
+  await streamed.body?.cancel();
+  const exact = JSON.stringify(alert({ comment: "" }));
+  const fits = JSON.stringify(alert({ comment: "y".repeat(65_536 - exact.length) }));
+  assert.equal(new TextEncoder().encode(fits).length, 65_536);
+  assert.equal((await post(c.id, fits, { query: q(c), raw: true })).status, 202);
+});
+
+Deno.test("429 rate_limited with Retry-After; only accepted alerts count", async () => {
+  const c = await createConfig(user.id, { rate_limit_per_minute: 2 });
+  const body = alert();
+  assert.equal((await post(c.id, body, { query: q(c) })).status, 202);
+  assert.equal((await post(c.id, body, { query: q(c) })).status, 200, "a duplicate does not count");
+  assert.equal(
+    (await post(c.id, { ticker: "" }, { query: q(c) })).status,
+    400,
+    "nor an invalid one",
+  );
+  assert.equal((await post(c.id, alert(), { query: q(c) })).status, 202);
+  const limited = await post(c.id, alert(), { query: q(c) });
+  assert.equal(limited.status, 429);
+  assert.equal((limited.json.error as { code: string }).code, "rate_limited");
+  const retryAfter = Number(limited.headers.get("retry-after"));
+  assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+  assert.equal((await signalsOf(c.id)).length, 2);
+});
+
+Deno.test("rate_limit_per_minute 0 means no limit", async () => {
+  const c = await createConfig(user.id, { rate_limit_per_minute: 0 });
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await post(c.id, alert(), { query: q(c) })).status, 202);
+  }
+});
+
+Deno.test("the order of checks: 401 before invalid_json, invalid_json before a missing token, 403 and 429 before invalid_payload", async () => {
+  const c = await createConfig(user.id);
+  assert.equal((await post(c.id, "{", { query: "?token=wrong", raw: true })).status, 401);
+  const noToken = await post(c.id, "{", { raw: true });
+  assert.equal(noToken.status, 400);
+  assert.equal((noToken.json.error as { code: string }).code, "invalid_json");
+  const disabled = await createConfig(user.id, { is_active: false });
+  assert.equal((await post(disabled.id, { ticker: "" }, { query: q(disabled) })).status, 403);
+  const limited = await createConfig(user.id, { rate_limit_per_minute: 1 });
+  assert.equal((await post(limited.id, alert(), { query: q(limited) })).status, 202);
+  assert.equal((await post(limited.id, { ticker: "" }, { query: q(limited) })).status, 429);
+  assert.equal((await post(limited.id, { ticker: "" }, { query: "?token=x" })).status, 401);
+});
+
+Deno.test("the legacy WEBHOOK_PASSPHRASE is accepted as a fallback token", async () => {
+  const passphrase = Deno.env.get("WEBHOOK_PASSPHRASE");
+  assert.ok(passphrase, "the test stack sets WEBHOOK_PASSPHRASE");
+  const c = await createConfig(user.id);
+  assert.equal((await post(c.id, alert({ passphrase }))).status, 202);
+});
