@@ -1,0 +1,337 @@
+
+export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[]
+
+export type Database = {
+  
+  "public": {
+          Tables: {
+            "audit_log": {
+                  Row: {
+                    "actor_id": string | null,"actor_role": string,"at": string,"id": number,"new_row": Json | null,"old_row": Json | null,"operation": string,"row_id": string | null,"table_name": string,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "actor_id"?: string | null,"actor_role": string,"at"?: string,"id"?: never,"new_row"?: Json | null,"old_row"?: Json | null,"operation": string,"row_id"?: string | null,"table_name": string,"user_id"?: string | null
+                  }
+                  Update: {
+                    "actor_id"?: string | null,"actor_role"?: string,"at"?: string,"id"?: never,"new_row"?: Json | null,"old_row"?: Json | null,"operation"?: string,"row_id"?: string | null,"table_name"?: string,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"notification_deliveries": {
+                  Row: {
+                    "attempts": number,"channel": string,"config_id": string | null,"created_at": string,"delivered_at": string | null,"event": string,"id": string,"last_error": string | null,"last_status_code": number | null,"next_attempt_at": string,"payload": NonNullable<Json>,"signal_id": string,"status": Database["public"]['Enums']["delivery_status"],"updated_at": string,"url": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"channel": string,"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event": string,"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload": NonNullable<Json>,"signal_id": string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url": string,"user_id": string
+                  }
+                  Update: {
+                    "attempts"?: number,"channel"?: string,"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event"?: string,"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload"?: NonNullable<Json>,"signal_id"?: string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "notification_deliveries_config_id_fkey"
+      columns: ["config_id"]
+isOneToOne: false
+      referencedRelation: "webhook_configs"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "notification_deliveries_signal_id_fkey"
+      columns: ["signal_id"]
+isOneToOne: false
+      referencedRelation: "webhook_signals"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"order_events": {
+                  Row: {
+                    "created_at": string,"detail": NonNullable<Json>,"event": string,"id": number,"order_id": string | null,"signal_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"detail"?: NonNullable<Json>,"event": string,"id"?: never,"order_id"?: string | null,"signal_id": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"detail"?: NonNullable<Json>,"event"?: string,"id"?: never,"order_id"?: string | null,"signal_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "order_events_order_id_fkey"
+      columns: ["order_id"]
+isOneToOne: false
+      referencedRelation: "orders"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "order_events_signal_id_fkey"
+      columns: ["signal_id"]
+isOneToOne: false
+      referencedRelation: "webhook_signals"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"orders": {
+                  Row: {
+                    "broker": Database["public"]['Enums']["broker_kind"],"broker_order_id": string | null,"broker_response": Json | null,"client_order_id": string,"config_id": string | null,"created_at": string,"error_message": string | null,"filled_at": string | null,"filled_avg_price": number | null,"filled_qty": number,"id": string,"limit_price": number | null,"notional": number | null,"order_class": string | null,"order_type": string,"purpose": string,"qty": number | null,"request": NonNullable<Json>,"side": string,"signal_id": string,"status": Database["public"]['Enums']["order_status"],"stop_price": number | null,"submitted_at": string | null,"symbol": string,"time_in_force": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "broker": Database["public"]['Enums']["broker_kind"],"broker_order_id"?: string | null,"broker_response"?: Json | null,"client_order_id": string,"config_id"?: string | null,"created_at"?: string,"error_message"?: string | null,"filled_at"?: string | null,"filled_avg_price"?: number | null,"filled_qty"?: number,"id"?: string,"limit_price"?: number | null,"notional"?: number | null,"order_class"?: string | null,"order_type": string,"purpose"?: string,"qty"?: number | null,"request": NonNullable<Json>,"side": string,"signal_id": string,"status"?: Database["public"]['Enums']["order_status"],"stop_price"?: number | null,"submitted_at"?: string | null,"symbol": string,"time_in_force": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "broker"?: Database["public"]['Enums']["broker_kind"],"broker_order_id"?: string | null,"broker_response"?: Json | null,"client_order_id"?: string,"config_id"?: string | null,"created_at"?: string,"error_message"?: string | null,"filled_at"?: string | null,"filled_avg_price"?: number | null,"filled_qty"?: number,"id"?: string,"limit_price"?: number | null,"notional"?: number | null,"order_class"?: string | null,"order_type"?: string,"purpose"?: string,"qty"?: number | null,"request"?: NonNullable<Json>,"side"?: string,"signal_id"?: string,"status"?: Database["public"]['Enums']["order_status"],"stop_price"?: number | null,"submitted_at"?: string | null,"symbol"?: string,"time_in_force"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "orders_config_id_fkey"
+      columns: ["config_id"]
+isOneToOne: false
+      referencedRelation: "webhook_configs"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "orders_signal_id_fkey"
+      columns: ["signal_id"]
+isOneToOne: false
+      referencedRelation: "webhook_signals"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"positions": {
+                  Row: {
+                    "avg_entry_price": number | null,"config_id": string,"id": string,"qty": number,"realized_pnl": number,"symbol": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "avg_entry_price"?: number | null,"config_id": string,"id"?: string,"qty"?: number,"realized_pnl"?: number,"symbol": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "avg_entry_price"?: number | null,"config_id"?: string,"id"?: string,"qty"?: number,"realized_pnl"?: number,"symbol"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "positions_config_id_fkey"
+      columns: ["config_id"]
+isOneToOne: false
+      referencedRelation: "webhook_configs"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"signal_status_transitions": {
+                  Row: {
+                    "from_status": Database["public"]['Enums']["signal_status"],"to_status": Database["public"]['Enums']["signal_status"]
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "from_status": Database["public"]['Enums']["signal_status"],"to_status": Database["public"]['Enums']["signal_status"]
+                  }
+                  Update: {
+                    "from_status"?: Database["public"]['Enums']["signal_status"],"to_status"?: Database["public"]['Enums']["signal_status"]
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"webhook_configs": {
+                  Row: {
+                    "created_at": string,"description": string | null,"id": string,"is_active": boolean,"name": string,"notification_preferences": NonNullable<Json>,"security_token_hash": string,"settings": NonNullable<Json>,"updated_at": string,"user_id": string,"webhook_url": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"description"?: string | null,"id"?: string,"is_active"?: boolean,"name": string,"notification_preferences"?: NonNullable<Json>,"security_token_hash": string,"settings"?: NonNullable<Json>,"updated_at"?: string,"user_id"?: string,"webhook_url"?: string | null
+                  }
+                  Update: {
+                    "created_at"?: string,"description"?: string | null,"id"?: string,"is_active"?: boolean,"name"?: string,"notification_preferences"?: NonNullable<Json>,"security_token_hash"?: string,"settings"?: NonNullable<Json>,"updated_at"?: string,"user_id"?: string,"webhook_url"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"webhook_signals": {
+                  Row: {
+                    "action": string,"alert": NonNullable<Json>,"attempts": number,"claimed_at": string | null,"config_id": string | null,"dedupe_key": string,"error_code": string | null,"error_message": string | null,"id": string,"next_attempt_at": string | null,"order_type": string | null,"payload": NonNullable<Json>,"price": number | null,"processed_at": string | null,"quantity": number | null,"reason": string | null,"received_at": string,"status": Database["public"]['Enums']["signal_status"],"ticker": string,"updated_at": string,"user_id": string,"warnings": (string)[]
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "action": string,"alert": NonNullable<Json>,"attempts"?: number,"claimed_at"?: string | null,"config_id"?: string | null,"dedupe_key": string,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"next_attempt_at"?: string | null,"order_type"?: string | null,"payload": NonNullable<Json>,"price"?: number | null,"processed_at"?: string | null,"quantity"?: number | null,"reason"?: string | null,"received_at"?: string,"status"?: Database["public"]['Enums']["signal_status"],"ticker": string,"updated_at"?: string,"user_id": string,"warnings"?: (string)[]
+                  }
+                  Update: {
+                    "action"?: string,"alert"?: NonNullable<Json>,"attempts"?: number,"claimed_at"?: string | null,"config_id"?: string | null,"dedupe_key"?: string,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"next_attempt_at"?: string | null,"order_type"?: string | null,"payload"?: NonNullable<Json>,"price"?: number | null,"processed_at"?: string | null,"quantity"?: number | null,"reason"?: string | null,"received_at"?: string,"status"?: Database["public"]['Enums']["signal_status"],"ticker"?: string,"updated_at"?: string,"user_id"?: string,"warnings"?: (string)[]
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "webhook_signals_config_id_fkey"
+      columns: ["config_id"]
+isOneToOne: false
+      referencedRelation: "webhook_configs"
+      referencedColumns: ["id"]
+    }
+                  ]
+                }
+          }
+          Views: {
+            [_ in never]: never
+          }
+          Functions: {
+            "claim_notifications":
+{ Args: { "p_limit"?: number }; Returns: Json[]
+                           },
+"claim_signals":
+{ Args: { "p_limit"?: number,"p_signal_id"?: string,"p_stale_after_seconds"?: number }; Returns: Json[]
+                           },
+"finish_signal":
+{ Args: { "p_error_code"?: string,"p_error_message"?: string,"p_reason": string,"p_signal_id": string,"p_status": Database["public"]['Enums']["signal_status"] }; Returns: Json
+                           },
+"ingest_signal":
+{ Args: { "p_alert": Json,"p_body_legacy": boolean,"p_body_token_hash": string,"p_config_id": string,"p_dedupe_key": string,"p_outer_legacy": boolean,"p_outer_token_hash": string,"p_parse_failed": boolean,"p_payload": Json,"p_payload_invalid": boolean,"p_warnings": (string)[] }; Returns: Json
+                           },
+"is_owner":
+{ Args: { "p_user_id": string }; Returns: boolean
+                           },
+"log_signal_event":
+{ Args: { "p_detail": Json,"p_event": string,"p_signal_id": string }; Returns: undefined
+                           },
+"record_notification_attempt":
+{ Args: { "p_error": string,"p_id": string,"p_max_attempts"?: number,"p_ok": boolean,"p_status_code": number }; Returns: Json
+                           },
+"record_order_intent":
+{ Args: { "p_broker": Database["public"]['Enums']["broker_kind"],"p_intent": Json,"p_signal_id": string }; Returns: Json
+                           },
+"record_order_update":
+{ Args: { "p_client_order_id": string,"p_update": Json }; Returns: Json
+                           },
+"rotate_webhook_token":
+{ Args: { "p_config_id": string,"p_new_hash": string }; Returns: boolean
+                           },
+"schedule_signal_retry":
+{ Args: { "p_delay_ms": number,"p_reason": string,"p_signal_id": string }; Returns: Json
+                           },
+"sim_book":
+{ Args: { "p_config_id": string,"p_symbol": string }; Returns: Json
+                           },
+"sim_fill_order":
+{ Args: { "p_client_order_id": string,"p_price": number }; Returns: Json
+                           },
+"token_hashes_match":
+{ Args: { "p_given": string,"p_stored": string }; Returns: boolean
+                           }
+          }
+          Enums: {
+            "broker_kind": "alpaca"|"simulation","delivery_status": "pending"|"delivered"|"failed","order_status": "pending_submit"|"new"|"accepted"|"pending_new"|"accepted_for_bidding"|"partially_filled"|"filled"|"done_for_day"|"canceled"|"expired"|"replaced"|"pending_cancel"|"pending_replace"|"stopped"|"rejected"|"suspended"|"calculated"|"held"|"failed","signal_status": "queued"|"processing"|"retrying"|"submitted"|"filled"|"rejected"|"ignored"|"failed"
+          }
+          CompositeTypes: {
+            [_ in never]: never
+          }
+        }
+}
+
+type DatabaseWithoutInternals = Omit<Database, '__InternalSupabase'>
+
+type DefaultSchema = DatabaseWithoutInternals[Extract<keyof Database, "public">]
+
+export type Tables<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+        DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+      DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])[TableName] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+  ? (DefaultSchema["Tables"] & DefaultSchema["Views"])[DefaultSchemaTableNameOrOptions] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : never
+
+export type TablesInsert<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : never
+
+export type TablesUpdate<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : never
+
+export type Enums<
+  DefaultSchemaEnumNameOrOptions extends
+    | keyof DefaultSchema["Enums"]
+    | { schema: keyof DatabaseWithoutInternals },
+  EnumName extends DefaultSchemaEnumNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"]
+    : never = never
+> = DefaultSchemaEnumNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"][EnumName]
+  : DefaultSchemaEnumNameOrOptions extends keyof DefaultSchema["Enums"]
+  ? DefaultSchema["Enums"][DefaultSchemaEnumNameOrOptions]
+  : never
+
+export type CompositeTypes<
+  PublicCompositeTypeNameOrOptions extends
+    | keyof DefaultSchema["CompositeTypes"]
+    | { schema: keyof DatabaseWithoutInternals },
+  CompositeTypeName extends PublicCompositeTypeNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"]
+    : never = never
+> = PublicCompositeTypeNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"][CompositeTypeName]
+  : PublicCompositeTypeNameOrOptions extends keyof DefaultSchema["CompositeTypes"]
+  ? DefaultSchema["CompositeTypes"][PublicCompositeTypeNameOrOptions]
+  : never
+
+export const Constants = {
+  "public": {
+          Enums: {
+            "broker_kind": ["alpaca", "simulation"],"delivery_status": ["pending", "delivered", "failed"],"order_status": ["pending_submit", "new", "accepted", "pending_new", "accepted_for_bidding", "partially_filled", "filled", "done_for_day", "canceled", "expired", "replaced", "pending_cancel", "pending_replace", "stopped", "rejected", "suspended", "calculated", "held", "failed"],"signal_status": ["queued", "processing", "retrying", "submitted", "filled", "rejected", "ignored", "failed"]
+          }
+        }
+} as const
