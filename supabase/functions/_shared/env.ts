@@ -17,6 +17,12 @@ export interface FunctionEnv {
   positionSizingMethod: string;
   positionSizeValue: number;
   webhookPassphrase?: string;
+  /** Seconds after which a `processing` claim is treated as abandoned by a dead worker. */
+  processStaleAfterSeconds: number;
+  /** Starting equity of every simulated book, in dollars. */
+  simulationEquity: number;
+  /** Deadline of one notification delivery, in milliseconds. */
+  notifyTimeoutMs: number;
 }
 
 export type EnvGetter = (name: string) => string | undefined;
@@ -55,5 +61,8 @@ export function readEnv(get: EnvGetter = (n) => Deno.env.get(n)): FunctionEnv {
     positionSizingMethod: nonEmpty("POSITION_SIZING_METHOD") ?? "fixed",
     positionSizeValue: num(get("POSITION_SIZE_VALUE"), 1),
     webhookPassphrase: nonEmpty("WEBHOOK_PASSPHRASE"),
+    processStaleAfterSeconds: num(get("PROCESS_STALE_AFTER_SECONDS"), 120),
+    simulationEquity: num(get("SIMULATION_EQUITY"), 100_000),
+    notifyTimeoutMs: num(get("NOTIFY_TIMEOUT_MS"), 5_000),
   };
 }

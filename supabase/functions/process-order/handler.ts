@@ -1,8 +1,151 @@
-import { ApiError, errorResponse } from "../_shared/errors.ts";
+import { ApiError, ErrorCode, errorResponse, jsonResponse } from "../_shared/errors.ts";
+import { readEnv } from "../_shared/env.ts";
+import { authenticate, type JwtTrust } from "../_shared/auth/jwt.ts";
+import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
+import { createSql } from "../_shared/db/client.ts";
+import { createLogger, type Logger, requestId } from "../_shared/log.ts";
+import { defaultSettings } from "../_shared/settings.ts";
+import { createAlpacaBroker } from "../_shared/broker/alpaca.ts";
+import { createSimulationBroker } from "../_shared/broker/simulation.ts";
+import type { Broker } from "../_shared/broker/types.ts";
+import { type ClaimedSignal, type OrderStore, sqlOrderStore } from "../_shared/orders/store.ts";
+import { processClaimedSignal, type SignalResult } from "../_shared/orders/process_signal.ts";
+import { deliverDueNotifications } from "../_shared/orders/notify.ts";
 
-/** Not built yet: answers a JSON 501, never a fake success. */
-export function handler(_req: Request): Response {
-  return errorResponse(
-    new ApiError(501, "not_implemented", "process-order is not implemented yet"),
-  );
+/**
+ * process-order (contract section 6): for the service role only, processes one signal
+ * (`{"signal_id"}`) or drains the queue (`{}`), then sends the notifications that are due,
+ * and answers `{"processed":n,"results":[{signal_id,status,reason}]}`.
+ */
+export interface ProcessOrderDeps {
+  trust: JwtTrust;
+  store: Pick<OrderStore, "claimSignals" | "signalState">;
+  process: (claim: ClaimedSignal) => Promise<SignalResult>;
+  /** Sends due notifications; must not throw. */
+  notify: () => Promise<unknown>;
+  staleAfterSeconds: number;
+  log: Logger;
+  /** Most signals one drain processes, so a call always ends. */
+  drainCap?: number;
+}
+
+/** The response body: how many signals this call claimed, and where each one stands. */
+export interface Summary {
+  processed: number;
+  results: SignalResult[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DRAIN_CAP = 50;
+
+/** The signal to process, or null to drain; anything else is a 400 `invalid_payload`. */
+export function parseRequest(body: unknown): string | null {
+  const invalid = (path: string, message: string) =>
+    new ApiError(400, ErrorCode.invalidPayload, message, [{ path, message }]);
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw invalid("", 'the body must be a JSON object: {} or {"signal_id":"<uuid>"}');
+  }
+  const extra = Object.keys(body).filter((k) => k !== "signal_id");
+  if (extra.length > 0) throw invalid(extra[0], `unknown field '${extra[0]}'`);
+  const id = (body as { signal_id?: unknown }).signal_id;
+  if (id === undefined) return null;
+  if (typeof id !== "string" || !UUID.test(id)) {
+    throw invalid("signal_id", "signal_id must be a uuid");
+  }
+  return id.toLowerCase();
+}
+
+/** Builds the handler around its dependencies. */
+export function createProcessOrder(deps: ProcessOrderDeps): (req: Request) => Promise<Response> {
+  const claimOne = (signalId: string | null) =>
+    deps.store.claimSignals(1, signalId, deps.staleAfterSeconds);
+
+  async function processOne(signalId: string): Promise<Summary> {
+    const [claim] = await claimOne(signalId);
+    if (claim) return { processed: 1, results: [await deps.process(claim)] };
+    const state = await deps.store.signalState(signalId);
+    if (!state) throw new ApiError(404, ErrorCode.notFound, "no signal with this id");
+    // Final already, or another worker holds it: report where it stands.
+    return {
+      processed: 0,
+      results: [{ signal_id: signalId, status: state.status, reason: state.reason ?? "" }],
+    };
+  }
+
+  async function drain(): Promise<Summary> {
+    const results: SignalResult[] = [];
+    // One at a time, so two signals of one symbol never decide on the same stale position.
+    while (results.length < (deps.drainCap ?? DRAIN_CAP)) {
+      const [claim] = await claimOne(null);
+      if (!claim) break;
+      results.push(await deps.process(claim));
+    }
+    return { processed: results.length, results };
+  }
+
+  return async (req) => {
+    const id = requestId(req);
+    const headers = { "x-request-id": id };
+    try {
+      if (req.method !== "POST") {
+        throw new ApiError(405, ErrorCode.methodNotAllowed, "use POST", undefined, {
+          allow: "POST",
+        });
+      }
+      const claims = await authenticate(req, deps.trust);
+      if (claims.role !== "service_role") {
+        throw new ApiError(403, ErrorCode.forbidden, "process-order is for the service role only");
+      }
+      const bytes = await readBodyCapped(req);
+      const signalId = parseRequest(bytes.length === 0 ? {} : parseJsonBody(bytes));
+      const summary = signalId ? await processOne(signalId) : await drain();
+      await deps.notify();
+      return jsonResponse(200, summary, headers);
+    } catch (err) {
+      if (!(err instanceof ApiError)) deps.log.error("unexpected error", err, { request_id: id });
+      return errorResponse(err, headers);
+    }
+  };
+}
+
+let live: ((req: Request) => Promise<Response>) | undefined;
+let alpaca: Broker | null | undefined;
+
+/** The deployed handler: real environment, database pool, Alpaca account and notifications. */
+export function handler(req: Request): Promise<Response> {
+  if (!live) {
+    const env = readEnv();
+    const store = sqlOrderStore(createSql(env.dbUrl, { max: 10 }));
+    const log = createLogger({ fn: "process-order" });
+    // One adapter per function instance, so every signal shares the account's request pacer.
+    const liveBroker = () =>
+      alpaca !== undefined
+        ? alpaca
+        : (alpaca = env.alpacaKey && env.alpacaSecret
+          ? createAlpacaBroker({
+            baseUrl: env.alpacaUrl,
+            keyId: env.alpacaKey,
+            secretKey: env.alpacaSecret,
+            timeoutMs: 15_000,
+          })
+          : null);
+    const defaults = defaultSettings(env);
+    live = createProcessOrder({
+      trust: { supabaseUrl: env.supabaseUrl, jwtSecret: env.jwtSecret, jwks: env.jwks },
+      store,
+      process: (claim) =>
+        processClaimedSignal(claim, {
+          store,
+          liveBroker,
+          simulationBroker: (configId, price) =>
+            createSimulationBroker({ configId, price, equity: env.simulationEquity, store }),
+          defaults,
+          log,
+        }),
+      notify: () => deliverDueNotifications({ store, fetch, timeoutMs: env.notifyTimeoutMs, log }),
+      staleAfterSeconds: env.processStaleAfterSeconds,
+      log,
+    });
+  }
+  return live(req);
 }

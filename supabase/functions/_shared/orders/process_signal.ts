@@ -1,0 +1,343 @@
+import { decide } from "../engine/mod.ts";
+import type { Decision, OrderIntent, Snapshot } from "../engine/types.ts";
+import { type Settings, settingsSchema } from "../settings.ts";
+import type { Logger } from "../log.ts";
+import { type Broker, BrokerError, type BrokerOrder } from "../broker/types.ts";
+import { simulationPrice } from "../broker/simulation.ts";
+import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
+
+/** One line of process-order's summary. */
+export interface SignalResult {
+  signal_id: string;
+  status: string;
+  reason: string;
+}
+
+/** What processing one claimed signal needs. */
+export interface ProcessSignalDeps {
+  store: OrderStore;
+  /** The Alpaca broker shared by the function instance, or null when it is not configured. */
+  liveBroker: () => Broker | null;
+  /** A simulation broker for one config, filling at the signal's price. */
+  simulationBroker: (configId: string, price: number | undefined) => Broker;
+  /** Settings defaults from the environment, under the config's own settings. */
+  defaults: Settings;
+  log: Logger;
+  /** Attempts (claims) after which a signal that keeps failing is `failed`; default 5. */
+  maxAttempts?: number;
+}
+
+/** Attempts before a signal that keeps failing transiently is given up. */
+export const MAX_ATTEMPTS = 5;
+const MAX_BACKOFF_MS = 60_000;
+
+/** Exponential backoff after the n-th attempt: 1 s, 2 s, 4 s … capped at a minute. */
+export function backoffMs(attempts: number): number {
+  return Math.min(1000 * 2 ** Math.max(attempts - 1, 0), MAX_BACKOFF_MS);
+}
+
+const ORDER_STATUSES = new Set([
+  "pending_submit",
+  "new",
+  "accepted",
+  "pending_new",
+  "accepted_for_bidding",
+  "partially_filled",
+  "filled",
+  "done_for_day",
+  "canceled",
+  "expired",
+  "replaced",
+  "pending_cancel",
+  "pending_replace",
+  "stopped",
+  "rejected",
+  "suspended",
+  "calculated",
+  "held",
+  "failed",
+]);
+/** Broker statuses after which the order will never fill. */
+const DEAD_STATUSES = new Set(["canceled", "expired", "rejected", "failed", "replaced"]);
+
+/** The `record_order_update` payload for what the broker reported. */
+export function orderUpdateFrom(order: BrokerOrder): OrderUpdate {
+  return {
+    broker_order_id: order.broker_order_id,
+    // A status Alpaca adds later is still an order it has taken.
+    status: ORDER_STATUSES.has(order.status) ? order.status : "accepted",
+    filled_qty: order.filled_qty,
+    filled_avg_price: order.filled_avg_price,
+    submitted_at: order.submitted_at,
+    filled_at: order.filled_at,
+    broker_response: order.raw,
+  };
+}
+
+/** The config's settings over the environment's defaults, or the first problem with them. */
+export function effectiveSettings(
+  stored: unknown,
+  defaults: Settings,
+): { ok: true; settings: Settings } | { ok: false; problem: string } {
+  const own = stored && typeof stored === "object" ? stored as Record<string, unknown> : {};
+  const sizing = own.sizing && typeof own.sizing === "object" ? own.sizing : {};
+  const parsed = settingsSchema.safeParse({
+    ...defaults,
+    ...own,
+    sizing: { ...defaults.sizing, ...sizing },
+  });
+  if (parsed.success) return { ok: true, settings: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, problem: `${issue.path.join(".") || "settings"}: ${issue.message}` };
+}
+
+type Placement =
+  | { kind: "ok"; order: OrderRow }
+  | { kind: "rejected"; order: OrderRow; message: string }
+  | { kind: "retry"; reason: string; delayMs?: number };
+
+interface Ctx {
+  claim: ClaimedSignal;
+  deps: ProcessSignalDeps;
+  broker: Broker;
+  id: string;
+}
+
+/**
+ * Processes one claimed signal to a final state or a scheduled retry, and never leaves it in
+ * `processing`: an unexpected failure schedules a retry (or fails the signal once the attempts
+ * run out) instead of escaping.
+ *
+ * Orders an earlier attempt recorded are settled first (looked up by client_order_id, and
+ * sent again under the same id only when the broker has none), without deciding again, so a
+ * crash between submitting and recording can never become a second order.
+ */
+export async function processClaimedSignal(
+  claim: ClaimedSignal,
+  deps: ProcessSignalDeps,
+): Promise<SignalResult> {
+  const id = claim.signal.id;
+  try {
+    return await run(claim, deps);
+  } catch (err) {
+    deps.log.error("signal processing failed", err, { signal_id: id });
+    const reason = err instanceof BrokerError
+      ? `broker unavailable: ${err.message}`
+      : "unexpected error while processing";
+    const delay = err instanceof BrokerError && err.kind === "retry" ? err.retryAfterMs : undefined;
+    return await retryLater(claim, deps, reason, delay);
+  }
+}
+
+async function finish(
+  claim: ClaimedSignal,
+  deps: ProcessSignalDeps,
+  status: FinalStatus,
+  reason: string,
+  error?: { code: string; message: string },
+): Promise<SignalResult> {
+  await deps.store.finishSignal(claim.signal.id, status, reason, error?.code, error?.message);
+  return { signal_id: claim.signal.id, status, reason };
+}
+
+async function retryLater(
+  claim: ClaimedSignal,
+  deps: ProcessSignalDeps,
+  reason: string,
+  delayMs?: number,
+): Promise<SignalResult> {
+  const attempts = claim.signal.attempts;
+  if (attempts >= (deps.maxAttempts ?? MAX_ATTEMPTS)) {
+    return await finish(claim, deps, "failed", `gave up after ${attempts} attempts: ${reason}`, {
+      code: "retries_exhausted",
+      message: reason,
+    });
+  }
+  await deps.store.scheduleSignalRetry(claim.signal.id, delayMs ?? backoffMs(attempts), reason);
+  return { signal_id: claim.signal.id, status: "retrying", reason };
+}
+
+async function run(claim: ClaimedSignal, deps: ProcessSignalDeps): Promise<SignalResult> {
+  const { signal, config } = claim;
+  if (!config) return await finish(claim, deps, "ignored", "the webhook config was deleted");
+  if (!config.is_active) return await finish(claim, deps, "ignored", "the webhook is disabled");
+  const settings = effectiveSettings(config.settings, deps.defaults);
+  if (!settings.ok) {
+    return await finish(
+      claim,
+      deps,
+      "failed",
+      `the webhook's settings are invalid: ${settings.problem}`,
+    );
+  }
+  const broker = settings.settings.simulation
+    ? deps.simulationBroker(config.id, simulationPrice(signal.alert))
+    : deps.liveBroker();
+  if (!broker) {
+    return await finish(
+      claim,
+      deps,
+      "failed",
+      "Alpaca is not configured: set ALPACA_API_KEY and ALPACA_API_SECRET",
+    );
+  }
+  const ctx: Ctx = { claim, deps, broker, id: signal.id };
+  if (claim.orders.length > 0) {
+    return await settle(ctx, claim.orders, true, "resumed an interrupted attempt");
+  }
+
+  const symbol = signal.alert.ticker;
+  const snapshot: Snapshot = { ...await broker.snapshot(symbol), orders_today: claim.orders_today };
+  const decision = decide({
+    signalId: signal.id,
+    alert: signal.alert,
+    settings: settings.settings,
+    snapshot,
+  });
+  await deps.store.logSignalEvent(signal.id, "decided", decisionDetail(decision, snapshot, broker));
+
+  if (decision.kind === "ignore") return await finish(claim, deps, "ignored", decision.reason);
+  if (decision.kind === "reject") {
+    return await finish(claim, deps, "rejected", `${decision.rule}: ${decision.reason}`, {
+      code: decision.rule,
+      message: decision.reason,
+    });
+  }
+  const intents = [decision.plan.close, decision.plan.open].filter((i): i is OrderIntent => !!i);
+  if (broker.name === "simulation" && intents.length > 0 && !simulationPrice(signal.alert)) {
+    return await finish(claim, deps, "rejected", "simulation needs a price", {
+      code: "simulation_price",
+      message: "send the signal price (price, limit_price or stop_price) to simulate a fill",
+    });
+  }
+  if (decision.plan.cancel_open_orders) await broker.cancelOpenOrders(symbol);
+  // Every intent is on record before the first broker call, so a crash at any point leaves
+  // the whole plan to resume, never half of it.
+  const recorded: OrderRow[] = [];
+  for (const intent of intents) {
+    recorded.push(await deps.store.recordOrderIntent(signal.id, broker.name, intent));
+  }
+  const reason = decision.open_rejected
+    ? `${decision.reason}; no new position: ${decision.open_rejected.rule}: ${decision.open_rejected.reason}`
+    : decision.reason;
+  return await settle(ctx, recorded, false, reason);
+}
+
+function decisionDetail(decision: Decision, snapshot: Snapshot, broker: Broker): unknown {
+  return {
+    broker: broker.name,
+    decision,
+    snapshot: {
+      equity: snapshot.account.equity,
+      buying_power: snapshot.account.buying_power,
+      position_qty: snapshot.position?.qty ?? 0,
+      open_orders: snapshot.open_orders.length,
+      open_positions_count: snapshot.open_positions_count,
+      orders_today: snapshot.orders_today,
+      market_open: snapshot.clock.is_open,
+    },
+  };
+}
+
+/** Sends (or, when resuming, first looks up) each pending order in turn, then concludes. */
+async function settle(
+  ctx: Ctx,
+  orders: OrderRow[],
+  lookUpFirst: boolean,
+  reason: string,
+): Promise<SignalResult> {
+  const done: OrderRow[] = [];
+  for (let i = 0; i < orders.length; i++) {
+    const order = orders[i];
+    if (order.status !== "pending_submit") {
+      done.push(order);
+      continue;
+    }
+    const placed = await place(ctx, order, lookUpFirst);
+    if (placed.kind === "retry") {
+      return await retryLater(ctx.claim, ctx.deps, placed.reason, placed.delayMs);
+    }
+    done.push(placed.order);
+    if (placed.kind === "rejected") {
+      // The plan stops at a refusal: an entry is never sent after its close was refused.
+      for (const rest of orders.slice(i + 1)) {
+        if (rest.status !== "pending_submit") continue;
+        done.push(
+          await ctx.deps.store.recordOrderUpdate(rest.client_order_id, {
+            status: "canceled",
+            error_message: "not sent: an earlier order of this signal was rejected",
+          }),
+        );
+      }
+      break;
+    }
+  }
+  return await conclude(ctx, done, reason);
+}
+
+async function place(ctx: Ctx, order: OrderRow, lookUpFirst: boolean): Promise<Placement> {
+  const { broker, deps } = ctx;
+  const record = async (found: BrokerOrder): Promise<Placement> => ({
+    kind: "ok",
+    order: await deps.store.recordOrderUpdate(order.client_order_id, orderUpdateFrom(found)),
+  });
+  const lookUp = async (why: string): Promise<Placement | null> => {
+    try {
+      const found = await broker.findByClientOrderId(order.client_order_id);
+      return found ? await record(found) : null;
+    } catch (err) {
+      if (err instanceof BrokerError) {
+        return { kind: "retry", reason: `${why}; lookup failed: ${err.message}` };
+      }
+      throw err;
+    }
+  };
+  if (lookUpFirst) {
+    const found = await lookUp("could not check for an order placed by the interrupted attempt");
+    if (found) return found;
+  }
+  try {
+    return await record(await broker.submit(order.request));
+  } catch (err) {
+    if (!(err instanceof BrokerError)) throw err;
+    if (err.kind === "rejected") {
+      const row = await deps.store.recordOrderUpdate(order.client_order_id, {
+        status: "rejected",
+        error_message: err.message,
+      });
+      return { kind: "rejected", order: row, message: err.message };
+    }
+    if (err.kind === "retry") {
+      return {
+        kind: "retry",
+        reason: `broker rate limit: ${err.message}`,
+        delayMs: err.retryAfterMs,
+      };
+    }
+    // Ambiguous: the order may have been created before the answer was lost.
+    const found = await lookUp(`broker did not confirm the order: ${err.message}`);
+    return found ?? { kind: "retry", reason: `broker did not confirm the order: ${err.message}` };
+  }
+}
+
+async function conclude(ctx: Ctx, orders: OrderRow[], reason: string): Promise<SignalResult> {
+  const { claim, deps } = ctx;
+  const rejected = orders.filter((o) => o.status === "rejected");
+  const live = orders.filter((o) => !DEAD_STATUSES.has(o.status));
+  if (rejected.length > 0) {
+    const message = rejected[0].error_message ?? "the broker rejected the order";
+    if (live.length === 0) {
+      return await finish(claim, deps, "rejected", `broker rejected the order: ${message}`, {
+        code: "broker_rejected",
+        message,
+      });
+    }
+    reason = `${reason}; a later order was rejected by the broker: ${message}`;
+  }
+  if (orders.length === 0) return await finish(claim, deps, "submitted", reason);
+  if (live.length === 0) {
+    return await finish(claim, deps, "failed", `${reason}; no order is live at the broker`);
+  }
+  const allFilled = live.every((o) => o.status === "filled");
+  return await finish(claim, deps, allFilled ? "filled" : "submitted", reason);
+}

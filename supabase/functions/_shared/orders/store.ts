@@ -1,0 +1,214 @@
+import type { Sql } from "../db/client.ts";
+import type { NormalizedAlert } from "../alert/types.ts";
+import type { OrderIntent, PositionSnapshot } from "../engine/types.ts";
+
+/** The signal columns process-order reads, as `claim_signals` returns them. */
+export interface SignalRow {
+  id: string;
+  config_id: string | null;
+  user_id: string;
+  status: string;
+  alert: NormalizedAlert;
+  attempts: number;
+  reason: string | null;
+}
+
+/** An `orders` row as the SQL functions return it (numerics arrive as JSON numbers). */
+export interface OrderRow {
+  id: string;
+  signal_id: string;
+  client_order_id: string;
+  purpose: "open" | "close";
+  broker: "alpaca" | "simulation";
+  broker_order_id: string | null;
+  symbol: string;
+  side: "buy" | "sell";
+  status: string;
+  filled_qty: number;
+  filled_avg_price: number | null;
+  request: OrderIntent;
+  error_message: string | null;
+}
+
+/** One claimed signal with everything needed to process it, from `claim_signals`. */
+export interface ClaimedSignal {
+  signal: SignalRow;
+  /** Null when the config was deleted after the alert arrived. */
+  config: { id: string; is_active: boolean; settings: unknown } | null;
+  /** Orders already recorded for the signal by an earlier attempt, oldest first. */
+  orders: OrderRow[];
+  orders_today: number;
+}
+
+/** What the broker said about an order, as `record_order_update` takes it. */
+export interface OrderUpdate {
+  broker_order_id?: string;
+  status?: string;
+  filled_qty?: number;
+  filled_avg_price?: number | null;
+  submitted_at?: string | null;
+  filled_at?: string | null;
+  broker_response?: unknown;
+  error_message?: string;
+}
+
+/** The simulated book of one config and symbol, from `sim_book`. */
+export interface SimBook {
+  position: { symbol: string; qty: number; avg_entry_price: number | null } | null;
+  open_positions_count: number;
+  realized_pnl: number;
+  capital_in_use: number;
+}
+
+/** A notification delivery claimed for sending, from `claim_notifications`. */
+export interface NotificationRow {
+  id: string;
+  channel: "webhook" | "discord" | "slack";
+  url: string;
+  event: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+}
+
+/** The final states a signal can be finished in. */
+export type FinalStatus = "filled" | "submitted" | "rejected" | "ignored" | "failed";
+
+/**
+ * Every database call of process-order, one method per SQL function of the orders migration,
+ * so the workflow can be driven against the real database or a test double.
+ */
+export interface OrderStore {
+  claimSignals(limit: number, signalId: string | null, staleAfterSeconds: number): Promise<
+    ClaimedSignal[]
+  >;
+  /** The current status and reason of a signal, or null when there is no such signal. */
+  signalState(signalId: string): Promise<{ status: string; reason: string | null } | null>;
+  logSignalEvent(signalId: string, event: string, detail: unknown): Promise<void>;
+  recordOrderIntent(signalId: string, broker: OrderRow["broker"], intent: OrderIntent): Promise<
+    OrderRow
+  >;
+  recordOrderUpdate(clientOrderId: string, update: OrderUpdate): Promise<OrderRow>;
+  /** The order recorded under a client_order_id, or null. */
+  orderByClientOrderId(clientOrderId: string): Promise<OrderRow | null>;
+  finishSignal(
+    signalId: string,
+    status: FinalStatus,
+    reason: string,
+    errorCode?: string,
+    errorMessage?: string,
+  ): Promise<void>;
+  scheduleSignalRetry(signalId: string, delayMs: number, reason: string): Promise<void>;
+  simFillOrder(clientOrderId: string, price: number): Promise<OrderRow>;
+  simBook(configId: string, symbol: string): Promise<SimBook>;
+  /** The config's non-zero simulated positions. */
+  simPositions(configId: string): Promise<PositionSnapshot[]>;
+  claimNotifications(limit: number): Promise<NotificationRow[]>;
+  recordNotificationAttempt(
+    id: string,
+    ok: boolean,
+    statusCode: number | null,
+    error: string | null,
+  ): Promise<void>;
+}
+
+/** Turns numeric strings (how jsonb numerics may come back) into numbers, leaving null alone. */
+function num(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+function orderRow(json: Record<string, unknown>): OrderRow {
+  return {
+    ...json,
+    filled_qty: num(json.filled_qty) ?? 0,
+    filled_avg_price: num(json.filled_avg_price),
+  } as unknown as OrderRow;
+}
+
+/** The store on a postgres.js pool that connects with the service role's privileges. */
+export function sqlOrderStore(sql: Sql): OrderStore {
+  const json = (v: unknown) => sql.json(v as never);
+  return {
+    async claimSignals(limit, signalId, staleAfterSeconds) {
+      const rows = await sql`select c as claimed
+        from public.claim_signals(${limit}, ${signalId}, ${Math.round(staleAfterSeconds)}) c`;
+      return rows.map((r) => {
+        const c = r.claimed as ClaimedSignal & { orders: Record<string, unknown>[] };
+        return {
+          ...c,
+          orders: c.orders.map(orderRow),
+          orders_today: Number(c.orders_today),
+        };
+      });
+    },
+    async signalState(signalId) {
+      const [row] = await sql`select status::text as status, reason
+        from public.webhook_signals where id = ${signalId}`;
+      return row ? { status: row.status, reason: row.reason } : null;
+    },
+    async logSignalEvent(signalId, event, detail) {
+      await sql`select public.log_signal_event(${signalId}, ${event}, ${json(detail)})`;
+    },
+    async recordOrderIntent(signalId, broker, intent) {
+      const [row] = await sql`select public.record_order_intent(
+        ${signalId}, ${broker}::public.broker_kind, ${json(intent)}) as o`;
+      return orderRow(row.o);
+    },
+    async recordOrderUpdate(clientOrderId, update) {
+      const [row] = await sql`select public.record_order_update(
+        ${clientOrderId}, ${json(update)}) as o`;
+      return orderRow(row.o);
+    },
+    async orderByClientOrderId(clientOrderId) {
+      const [row] = await sql`select to_jsonb(o) as o from public.orders o
+        where o.client_order_id = ${clientOrderId}`;
+      return row ? orderRow(row.o) : null;
+    },
+    async finishSignal(signalId, status, reason, errorCode, errorMessage) {
+      await sql`select public.finish_signal(${signalId}, ${status}::public.signal_status,
+        ${reason}, ${errorCode ?? null}, ${errorMessage ?? null})`;
+    },
+    async scheduleSignalRetry(signalId, delayMs, reason) {
+      await sql`select public.schedule_signal_retry(${signalId}, ${
+        Math.round(delayMs)
+      }, ${reason})`;
+    },
+    async simFillOrder(clientOrderId, price) {
+      const [row] = await sql`select public.sim_fill_order(${clientOrderId}, ${price}) as o`;
+      return orderRow(row.o);
+    },
+    async simBook(configId, symbol) {
+      const [row] = await sql`select public.sim_book(${configId}, ${symbol}) as b`;
+      const b = row.b;
+      return {
+        position: b.position
+          ? {
+            symbol: b.position.symbol,
+            qty: num(b.position.qty) ?? 0,
+            avg_entry_price: num(b.position.avg_entry_price),
+          }
+          : null,
+        open_positions_count: Number(b.open_positions_count),
+        realized_pnl: num(b.realized_pnl) ?? 0,
+        capital_in_use: num(b.capital_in_use) ?? 0,
+      };
+    },
+    async simPositions(configId) {
+      const rows = await sql`select symbol, qty, avg_entry_price from public.positions
+        where config_id = ${configId} and qty <> 0 order by symbol`;
+      return rows.map((r) => ({
+        symbol: r.symbol,
+        qty: num(r.qty) ?? 0,
+        avg_entry_price: num(r.avg_entry_price) ?? 0,
+      }));
+    },
+    async claimNotifications(limit) {
+      const rows = await sql`select n from public.claim_notifications(${limit}) n`;
+      return rows.map((r) => r.n as NotificationRow);
+    },
+    async recordNotificationAttempt(id, ok, statusCode, error) {
+      await sql`select public.record_notification_attempt(${id}, ${ok}, ${statusCode}, ${error})`;
+    },
+  };
+}
