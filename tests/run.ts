@@ -7,8 +7,7 @@
  * `deno task test tests/e2e/receive_webhook.test.ts`; `--no-pgtap` and `--no-deno` skip a suite.
  */
 import { ensureOsPackages } from "../stack/install.ts";
-import { freePort } from "../stack/functions.ts";
-import { parseDotEnv } from "../stack/settings.ts";
+import { type SpawnedStack, spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const log = (msg: string) => console.log(`[test] ${msg}`);
@@ -31,52 +30,6 @@ export function countTap(output: string): Counts {
     else if (/^not ok \d+/.test(t) && !/# TODO/i.test(t)) failed++;
   }
   return { passed, failed };
-}
-
-async function waitForReady(
-  child: Deno.ChildProcess,
-  logFile: string,
-  timeoutMs: number,
-): Promise<void> {
-  const file = await Deno.open(logFile, { write: true, create: true, truncate: true });
-  const writer = file.writable.getWriter();
-  const decoder = new TextDecoder();
-  let seen = "";
-  let ready = false;
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) {
-      await writer.write(chunk);
-      if (!ready) {
-        seen += decoder.decode(chunk);
-        if (/\bready\b/.test(seen)) ready = true;
-      }
-    }
-  };
-  pump(child.stdout).catch(() => {});
-  pump(child.stderr).catch(() => {});
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  child.status.then(() => exited = true);
-  while (!ready) {
-    if (exited || Date.now() > deadline) {
-      throw new Error(`the test stack did not become ready; see ${logFile}\n${seen.slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stop(child: Deno.ChildProcess | undefined) {
-  if (!child) return;
-  try {
-    child.kill("SIGTERM");
-  } catch { /* gone */ }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, 15_000);
-  await child.status;
-  clearTimeout(timer);
 }
 
 async function runPgProve(env: Record<string, string>): Promise<Counts> {
@@ -139,69 +92,37 @@ async function runDenoTests(env: Record<string, string>): Promise<Counts> {
   return counts;
 }
 
-let stack: Deno.ChildProcess | undefined;
-let fake: Deno.ChildProcess | undefined;
+let stack: SpawnedStack | undefined;
+let fake: { url: string; stop(): Promise<void> } | undefined;
 let total: Counts = { passed: 0, failed: 0 };
 let exitCode = 0;
-const stackDir = await Deno.makeTempDir({ prefix: "tv-stack-test-" });
 try {
   await ensureOsPackages(log);
   const env: Record<string, string> = {
-    API_PORT: String(freePort()),
-    DB_PORT: String(freePort()),
-    STACK_DIR: stackDir,
     SIMULATION_MODE: "true",
     PROCESS_SWEEP_INTERVAL_MS: "300",
     PROCESS_STALE_AFTER_SECONDS: "3",
     WEBHOOK_PASSPHRASE: "legacy-passphrase-for-tests",
   };
-  const fakeServer = `${root}/tests/fake_alpaca/server.ts`;
-  if (await Deno.stat(fakeServer).then(() => true, () => false)) {
-    const port = freePort();
-    fake = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `--config=${root}/deno.json`, fakeServer, "--port", String(port)],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    await waitForReady(fake, `${stackDir}-fake-alpaca.log`, 30_000).catch(async () => {
-      // the fake prints "listening", not "ready": wait for its port instead
-      for (let i = 0; i < 100; i++) {
-        try {
-          (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-          return;
-        } catch {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      throw new Error("the fake Alpaca server did not start");
-    });
-    env.FAKE_ALPACA_URL = `http://127.0.0.1:${port}`;
-    env.ALPACA_API_URL = env.FAKE_ALPACA_URL;
-    env.ALPACA_API_KEY = "test-key-id";
-    env.ALPACA_API_SECRET = "test-secret-key";
-  }
-  log(`starting a throwaway stack in ${stackDir} (API ${env.API_PORT}, DB ${env.DB_PORT})`);
-  stack = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `--config=${root}/deno.json`, `${root}/stack/main.ts`, "--fresh"],
-    cwd: root,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  await waitForReady(stack, `${stackDir}.log`, 300_000);
-  const stackEnv = {
-    ...env,
-    ...parseDotEnv(await Deno.readTextFile(`${stackDir}/stack.env`)),
-  };
-  log("stack ready");
+  fake = await spawnFakeAlpaca(
+    root,
+    `${await Deno.makeTempFile({ prefix: "fake-alpaca-", suffix: ".log" })}`,
+  );
+  env.FAKE_ALPACA_URL = fake.url;
+  env.ALPACA_API_URL = fake.url;
+  env.ALPACA_API_KEY = "test-key-id";
+  env.ALPACA_API_SECRET = "test-secret-key";
+  log("starting a throwaway stack");
+  stack = await spawnStack({ root, env });
+  log(`stack ready in ${stack.dir} (log: ${stack.logFile})`);
 
   if (runPgTap && args.length === 0) {
-    const c = await runPgProve(stackEnv);
+    const c = await runPgProve(stack.env);
     log(`pgTAP: ${c.passed} passed, ${c.failed} failed`);
     total = { passed: total.passed + c.passed, failed: total.failed + c.failed };
   }
   if (runDeno) {
-    const c = await runDenoTests(stackEnv);
+    const c = await runDenoTests(stack.env);
     log(`Deno: ${c.passed} passed, ${c.failed} failed`);
     total = { passed: total.passed + c.passed, failed: total.failed + c.failed };
   }
@@ -209,12 +130,12 @@ try {
   console.error(`[test] ${err instanceof Error ? err.message : err}`);
   total.failed++;
 } finally {
-  await stop(stack);
-  await stop(fake);
-  if (total.failed === 0) {
-    await Deno.remove(stackDir, { recursive: true }).catch(() => {});
-  } else {
-    log(`stack folder kept for inspection: ${stackDir} (log: ${stackDir}.log)`);
+  await stack?.stop();
+  await fake?.stop();
+  if (stack && total.failed === 0) {
+    await Deno.remove(stack.dir, { recursive: true }).catch(() => {});
+  } else if (stack) {
+    log(`stack folder kept for inspection: ${stack.dir} (log: ${stack.logFile})`);
   }
   if (total.failed > 0 || total.passed === 0) exitCode = 1;
 }

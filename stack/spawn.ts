@@ -1,0 +1,119 @@
+/**
+ * Starts a throwaway stack (and optionally the fake Alpaca server) as child processes on free
+ * ports in a temporary folder, for the test runner and the benchmark.
+ */
+import { freePort } from "./functions.ts";
+import { parseDotEnv } from "./settings.ts";
+
+export interface SpawnedStack {
+  /** The stack's variables (stack.env) plus the ones it was started with. */
+  env: Record<string, string>;
+  dir: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** Copies a child's output to a file and resolves once a line matches `pattern`. */
+async function untilLine(
+  child: Deno.ChildProcess,
+  logFile: string,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<void> {
+  const file = await Deno.open(logFile, { write: true, create: true, truncate: true });
+  const writer = file.writable.getWriter();
+  const decoder = new TextDecoder();
+  let seen = "";
+  let matched = false;
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) {
+      await writer.write(chunk).catch(() => {});
+      if (!matched) {
+        seen += decoder.decode(chunk);
+        matched = pattern.test(seen);
+      }
+    }
+  };
+  pump(child.stdout).catch(() => {});
+  pump(child.stderr).catch(() => {});
+  let exited = false;
+  child.status.then(() => exited = true);
+  const deadline = Date.now() + timeoutMs;
+  while (!matched) {
+    if (exited || Date.now() > deadline) {
+      throw new Error(`did not start; see ${logFile}\n${seen.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Stops a child with SIGTERM, and SIGKILL after 15 s. */
+export async function stopChild(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, 15_000);
+  await child.status;
+  clearTimeout(timer);
+}
+
+/** Starts the fake Alpaca server on a free port; resolves with its base URL. */
+export async function spawnFakeAlpaca(
+  root: string,
+  logFile: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `--config=${root}/deno.json`,
+      `${root}/tests/fake_alpaca/server.ts`,
+      "--port",
+      String(port),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await untilLine(child, logFile, /listening/, 60_000);
+  return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+/** Starts `stack/main.ts --fresh` in a new temporary folder; resolves when it is ready. */
+export async function spawnStack(opts: {
+  root: string;
+  env?: Record<string, string>;
+}): Promise<SpawnedStack> {
+  const dir = await Deno.makeTempDir({ prefix: "tv-stack-" });
+  const logFile = `${dir}.log`;
+  const env = {
+    API_PORT: String(freePort()),
+    DB_PORT: String(freePort()),
+    STACK_DIR: dir,
+    ...(opts.env ?? {}),
+  };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `--config=${opts.root}/deno.json`, `${opts.root}/stack/main.ts`, "--fresh"],
+    cwd: opts.root,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    await untilLine(child, logFile, /\bready\b/, 300_000);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  const stackEnv = parseDotEnv(await Deno.readTextFile(`${dir}/stack.env`));
+  return {
+    env: { ...env, ...stackEnv },
+    dir,
+    logFile,
+    stop: () => stopChild(child),
+  };
+}
