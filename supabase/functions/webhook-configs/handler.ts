@@ -1,8 +1,167 @@
-import { ApiError, errorResponse } from "../_shared/errors.ts";
+import { ApiError, ErrorCode, errorResponse } from "../_shared/errors.ts";
+import { type FunctionEnv, readEnv } from "../_shared/env.ts";
+import { createSql, type Sql } from "../_shared/db/client.ts";
+import { createLogger, type Logger, requestId } from "../_shared/log.ts";
+import { corsHeaders, isPreflight, preflightResponse, withHeaders } from "../_shared/http/cors.ts";
+import { createRouter, type Route } from "../_shared/http/router.ts";
+import { requireUser } from "../_shared/auth/require_user.ts";
+import {
+  createConfig,
+  deleteConfig,
+  getConfig,
+  listConfigs,
+  listOrders,
+  listSignals,
+  type OperationContext,
+  rotateToken,
+  serveOpenApi,
+  updateConfig,
+  type UserContext,
+} from "./operations.ts";
 
-/** Not built yet: answers a JSON 501, never a fake success. */
-export function handler(_req: Request): Response {
-  return errorResponse(
-    new ApiError(501, "not_implemented", "webhook-configs is not implemented yet"),
-  );
+/**
+ * The webhook-configs function (contract section 5): CORS, routing, user authentication and
+ * request logging around the operations in `operations.ts`.
+ */
+
+/** What the handler is built from; tests pass their own. */
+export interface HandlerDeps {
+  env: FunctionEnv;
+  sql: Sql;
+  /** A monotonic clock in milliseconds, for request durations. */
+  now?: () => number;
+  log?: Logger;
+}
+
+type Operation =
+  | { auth: "none"; run: (ctx: OperationContext) => Promise<Response> }
+  | { auth: "user"; run: (ctx: UserContext) => Promise<Response> };
+
+const user = (run: (ctx: UserContext) => Promise<Response>): Operation => ({ auth: "user", run });
+
+/** Every route; the literal `/openapi.json` comes before `/:id` so it wins for GET. */
+export const routes: Route<Operation>[] = [
+  { method: "GET", path: "/openapi.json", handler: { auth: "none", run: serveOpenApi } },
+  { method: "GET", path: "/", handler: user(listConfigs) },
+  { method: "POST", path: "/", handler: user(createConfig) },
+  { method: "GET", path: "/:id", handler: user(getConfig) },
+  { method: "PATCH", path: "/:id", handler: user(updateConfig) },
+  { method: "DELETE", path: "/:id", handler: user(deleteConfig) },
+  { method: "POST", path: "/:id/rotate-token", handler: user(rotateToken) },
+  { method: "GET", path: "/:id/signals", handler: user(listSignals) },
+  { method: "GET", path: "/:id/orders", handler: user(listOrders) },
+];
+
+const route = createRouter("webhook-configs", routes);
+const cors = corsHeaders([...new Set(routes.map((r) => r.method))]);
+
+/** PostgreSQL errors a client's input can cause, answered as 400 rather than 500. */
+const CLIENT_SQLSTATES = new Set(["22001", "22007", "22008", "22P02", "23502", "23514"]);
+
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** Any error as the ApiError the caller sees. */
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const state = sqlState(err);
+  if (state && CLIENT_SQLSTATES.has(state)) {
+    return new ApiError(400, ErrorCode.invalidPayload, "a value is malformed or out of range");
+  }
+  // The token's user is gone from auth.users (deleted after the token was issued).
+  if (state === "23503") {
+    return new ApiError(401, ErrorCode.unauthorized, "the signed-in user no longer exists");
+  }
+  return new ApiError(500, ErrorCode.internal, "internal error");
+}
+
+/**
+ * Builds the request handler from explicit dependencies.
+ *
+ * @example
+ * const handle = createHandler({ env: readEnv(), sql: createSql(env.dbUrl) });
+ * const res = await handle(new Request("http://x/webhook-configs", { headers }));
+ */
+export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
+  const now = deps.now ?? (() => performance.now());
+  const baseLog = deps.log ?? createLogger({ fn: "webhook-configs" });
+  return async (req) => {
+    const id = requestId(req);
+    const started = now();
+    const headers = { ...cors, "x-request-id": id };
+    if (isPreflight(req)) return preflightResponse(headers);
+
+    const url = new URL(req.url);
+    const found = route(req.method, url);
+    let userId: string | undefined;
+    let res: Response;
+    try {
+      if (found.kind === "not_found") {
+        throw new ApiError(404, ErrorCode.notFound, `no route for ${req.method} ${url.pathname}`);
+      }
+      if (found.kind === "method_not_allowed") {
+        throw new ApiError(
+          405,
+          ErrorCode.methodNotAllowed,
+          `${req.method} is not allowed here; use ${found.allow.join(" or ")}`,
+          undefined,
+          { allow: [...found.allow, "OPTIONS"].join(", ") },
+        );
+      }
+      const ctx: OperationContext = {
+        req,
+        url,
+        params: found.params,
+        env: deps.env,
+        sql: deps.sql,
+      };
+      const operation = found.handler;
+      if (operation.auth === "none") {
+        res = await operation.run(ctx);
+      } else {
+        const claims = await requireUser(req, deps.env);
+        userId = claims.sub;
+        res = await operation.run({ ...ctx, user: claims });
+      }
+    } catch (err) {
+      const apiError = toApiError(err);
+      if (apiError.status >= 500) {
+        baseLog.error("request failed", err, { request_id: id, method: req.method });
+      }
+      res = errorResponse(apiError);
+    }
+    baseLog.info("request", {
+      request_id: id,
+      method: req.method,
+      route: found.kind === "found" ? found.route : null,
+      status: res.status,
+      user_id: userId ?? null,
+      duration_ms: Math.round((now() - started) * 10) / 10,
+    });
+    return withHeaders(res, headers);
+  };
+}
+
+let built: ((req: Request) => Promise<Response>) | undefined;
+
+/**
+ * The deployed handler: built from the environment on the first request, so nothing (not
+ * even the pool) is created at import time. The pool is shared by every later request.
+ */
+export async function handler(req: Request): Promise<Response> {
+  if (!built) {
+    try {
+      const env = readEnv();
+      built = createHandler({ env, sql: createSql(env.dbUrl) });
+    } catch (err) {
+      createLogger({ fn: "webhook-configs" }).error("configuration error", err);
+      return withHeaders(
+        errorResponse(new ApiError(500, ErrorCode.internal, "internal error")),
+        corsHeaders(routes.map((r) => r.method)),
+      );
+    }
+  }
+  return await built(req);
 }

@@ -1,0 +1,164 @@
+import { z } from "zod";
+import { ApiError, ErrorCode, type Issue } from "./errors.ts";
+
+/**
+ * What a user sees of a webhook's activity: its signals and orders (contract section 7
+ * columns, numeric columns as JSON numbers, timestamps as ISO-8601 text with microseconds),
+ * and the `limit` / `before` paging of both lists. The OpenAPI document is generated from
+ * these schemas.
+ */
+
+/** `public.signal_status`, in the enum's order; a contract test compares it with the database. */
+export const signalStatuses = [
+  "queued",
+  "processing",
+  "retrying",
+  "submitted",
+  "filled",
+  "rejected",
+  "ignored",
+  "failed",
+] as const;
+
+/** `public.order_status`, in the enum's order; a contract test compares it with the database. */
+export const orderStatuses = [
+  "pending_submit",
+  "new",
+  "accepted",
+  "pending_new",
+  "accepted_for_bidding",
+  "partially_filled",
+  "filled",
+  "done_for_day",
+  "canceled",
+  "expired",
+  "replaced",
+  "pending_cancel",
+  "pending_replace",
+  "stopped",
+  "rejected",
+  "suspended",
+  "calculated",
+  "held",
+  "failed",
+] as const;
+
+/** `public.broker_kind`. */
+export const brokerKinds = ["alpaca", "simulation"] as const;
+
+const timestamp = z.iso.datetime({ offset: true });
+const amount = z.number().nullable();
+
+/** One stored alert and where its processing stands. */
+export const signalSchema = z.strictObject({
+  id: z.guid(),
+  config_id: z.guid().nullable(),
+  user_id: z.guid(),
+  received_at: timestamp,
+  status: z.enum(signalStatuses),
+  dedupe_key: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  ticker: z.string(),
+  action: z.string(),
+  quantity: amount,
+  order_type: z.string().nullable(),
+  price: amount,
+  reason: z.string().nullable(),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  warnings: z.array(z.string()),
+  attempts: z.int(),
+  processed_at: timestamp.nullable(),
+});
+export type Signal = z.infer<typeof signalSchema>;
+
+/** One broker or simulated order. */
+export const orderSchema = z.strictObject({
+  id: z.guid(),
+  signal_id: z.guid(),
+  config_id: z.guid().nullable(),
+  user_id: z.guid(),
+  client_order_id: z.string(),
+  purpose: z.enum(["open", "close"]),
+  broker: z.enum(brokerKinds),
+  broker_order_id: z.string().nullable(),
+  symbol: z.string(),
+  side: z.enum(["buy", "sell"]),
+  qty: amount,
+  notional: amount,
+  order_type: z.string(),
+  time_in_force: z.string(),
+  order_class: z.string().nullable(),
+  limit_price: amount,
+  stop_price: amount,
+  status: z.enum(orderStatuses),
+  filled_qty: z.number(),
+  filled_avg_price: amount,
+  submitted_at: timestamp.nullable(),
+  filled_at: timestamp.nullable(),
+  broker_response: z.unknown(),
+  error_message: z.string().nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+export type Order = z.infer<typeof orderSchema>;
+
+/** The page size when `limit` is not sent. */
+export const DEFAULT_PAGE_SIZE = 50;
+/** The largest page. */
+export const MAX_PAGE_SIZE = 200;
+
+/** `limit`: how many rows a page holds. */
+export const limitSchema = z.int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE);
+
+/**
+ * `before`: an ISO-8601 timestamp; the page holds rows strictly older. Without an offset it is
+ * read as UTC. Microseconds are kept, so the last row's timestamp is an exact cursor.
+ */
+export const beforeSchema = z.iso.datetime({ offset: true, local: true });
+
+/** A validated page request. `before` is normalised to carry an offset. */
+export interface PageQuery {
+  limit: number;
+  before?: string;
+}
+
+/**
+ * Reads `limit` and `before` from a query string. Throws 400 `invalid_payload` naming the
+ * parameter when either is malformed or out of range.
+ */
+export function parsePageQuery(params: URLSearchParams): PageQuery {
+  const issues: Issue[] = [];
+  const query: PageQuery = { limit: DEFAULT_PAGE_SIZE };
+
+  const limit = params.get("limit");
+  if (limit !== null) {
+    const parsed = /^\d{1,6}$/.test(limit) ? limitSchema.safeParse(Number(limit)) : undefined;
+    if (parsed?.success) query.limit = parsed.data;
+    else {
+      issues.push({
+        path: "limit",
+        message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
+      });
+    }
+  }
+
+  const before = params.get("before");
+  if (before !== null) {
+    // Year 0000 fits the ISO pattern but not PostgreSQL's calendar.
+    if (beforeSchema.safeParse(before).success && !before.startsWith("0000")) {
+      query.before = /(Z|[+-]\d{2}:\d{2})$/i.test(before) ? before : `${before}Z`;
+    } else {
+      issues.push({
+        path: "before",
+        message: "must be an ISO-8601 timestamp such as 2026-01-31T14:30:00.123456Z",
+      });
+    }
+  }
+
+  if (issues.length > 0) {
+    const message = issues.map((i) => `'${i.path}' ${i.message}`).join("; ");
+    throw new ApiError(400, ErrorCode.invalidPayload, message, issues);
+  }
+  return query;
+}

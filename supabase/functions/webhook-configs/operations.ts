@@ -1,0 +1,165 @@
+import { ApiError, ErrorCode, jsonResponse } from "../_shared/errors.ts";
+import type { FunctionEnv } from "../_shared/env.ts";
+import { asUser, type Sql } from "../_shared/db/client.ts";
+import type { UserClaims } from "../_shared/auth/require_user.ts";
+import { generateWebhookToken, hashWebhookToken } from "../_shared/auth/webhook_token.ts";
+import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
+import { parsePageQuery } from "../_shared/activity_schema.ts";
+import {
+  parseConfigPatch,
+  parseCreateConfig,
+  presentConfig,
+  webhookUrlFor,
+} from "../_shared/webhook_config.ts";
+import { buildOpenApiDocument } from "../_shared/openapi/document.ts";
+import * as store from "./store.ts";
+
+/**
+ * One small function per webhook-configs operation (contract section 5). Each takes the
+ * request context and returns the Response; every query runs inside `asUser`, so row-level
+ * security, not this code, decides whose rows exist.
+ */
+
+/** What an operation gets: the request, its path parameters, the environment and the pool. */
+export interface OperationContext {
+  req: Request;
+  url: URL;
+  params: Record<string, string>;
+  env: FunctionEnv;
+  sql: Sql;
+}
+
+/** The context of an operation that needs a signed-in user. */
+export interface UserContext extends OperationContext {
+  user: UserClaims;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The `{id}` path parameter. A malformed id answers the same 404 as another user's config,
+ * so the response never tells the two apart.
+ */
+export function configIdParam(params: Record<string, string>): string {
+  const id = params.id ?? "";
+  if (!UUID.test(id)) throw configNotFound();
+  return id.toLowerCase();
+}
+
+function configNotFound(): ApiError {
+  return new ApiError(404, ErrorCode.notFound, "no webhook config with this id");
+}
+
+async function readJson(req: Request): Promise<unknown> {
+  return parseJsonBody(await readBodyCapped(req));
+}
+
+/** `GET /webhook-configs`: the caller's configs, newest first. */
+export async function listConfigs(ctx: UserContext): Promise<Response> {
+  const rows = await asUser(ctx.sql, ctx.user, (tx) => store.selectConfigs(tx));
+  return jsonResponse(200, { data: rows.map((row) => presentConfig(row, ctx.env)) });
+}
+
+/** `POST /webhook-configs`: a new config; its token is returned this once. */
+export async function createConfig(ctx: UserContext): Promise<Response> {
+  const values = parseCreateConfig(await readJson(ctx.req), ctx.env);
+  const id = crypto.randomUUID();
+  const token = generateWebhookToken();
+  const tokenHash = await hashWebhookToken(token);
+  const row = await asUser(ctx.sql, ctx.user, (tx) =>
+    store.insertConfig(tx, {
+      id,
+      userId: ctx.user.sub,
+      webhookUrl: webhookUrlFor(ctx.env.supabaseUrl, id),
+      tokenHash,
+      values,
+    }));
+  return jsonResponse(201, { data: presentConfig(row, ctx.env), security_token: token });
+}
+
+/** `GET /webhook-configs/{id}`. */
+export async function getConfig(ctx: UserContext): Promise<Response> {
+  const id = configIdParam(ctx.params);
+  const row = await asUser(ctx.sql, ctx.user, (tx) => store.selectConfig(tx, id));
+  if (!row) throw configNotFound();
+  return jsonResponse(200, { data: presentConfig(row, ctx.env) });
+}
+
+/**
+ * `PATCH /webhook-configs/{id}`: merges the body onto the current row (locked, so two PATCHes
+ * of different settings keys cannot lose one another's change) and validates the result.
+ */
+export async function updateConfig(ctx: UserContext): Promise<Response> {
+  const id = configIdParam(ctx.params);
+  const body = await readJson(ctx.req);
+  const row = await asUser(ctx.sql, ctx.user, async (tx) => {
+    const current = await store.selectConfig(tx, id, { forUpdate: true });
+    if (!current) throw configNotFound();
+    const changes = parseConfigPatch(body, current, ctx.env);
+    return Object.keys(changes).length === 0 ? current : await store.updateConfig(tx, id, changes);
+  });
+  return jsonResponse(200, { data: presentConfig(row, ctx.env) });
+}
+
+/** `DELETE /webhook-configs/{id}`: its signals and orders stay, with `config_id` null. */
+export async function deleteConfig(ctx: UserContext): Promise<Response> {
+  const id = configIdParam(ctx.params);
+  const deleted = await asUser(ctx.sql, ctx.user, (tx) => store.deleteConfig(tx, id));
+  if (!deleted) throw configNotFound();
+  return jsonResponse(204, null);
+}
+
+/** `POST /webhook-configs/{id}/rotate-token`: the old token stops working at commit. */
+export async function rotateToken(ctx: UserContext): Promise<Response> {
+  const id = configIdParam(ctx.params);
+  const token = generateWebhookToken();
+  const tokenHash = await hashWebhookToken(token);
+  const row = await asUser(ctx.sql, ctx.user, async (tx) => {
+    if (!await store.rotateTokenHash(tx, id, tokenHash)) throw configNotFound();
+    return await store.selectConfig(tx, id);
+  });
+  if (!row) throw configNotFound();
+  return jsonResponse(200, { data: presentConfig(row, ctx.env), security_token: token });
+}
+
+/** `GET /webhook-configs/{id}/signals?limit=&before=`: newest first. */
+export async function listSignals(ctx: UserContext): Promise<Response> {
+  const id = configIdParam(ctx.params);
+  const page = parsePageQuery(ctx.url.searchParams);
+  const rows = await asUser(ctx.sql, ctx.user, async (tx) => {
+    if (!await store.configExists(tx, id)) throw configNotFound();
+    return await store.selectSignals(tx, id, page);
+  });
+  return jsonResponse(200, { data: rows });
+}
+
+/** `GET /webhook-configs/{id}/orders?limit=&before=`: newest first. */
+export async function listOrders(ctx: UserContext): Promise<Response> {
+  const id = configIdParam(ctx.params);
+  const page = parsePageQuery(ctx.url.searchParams);
+  const rows = await asUser(ctx.sql, ctx.user, async (tx) => {
+    if (!await store.configExists(tx, id)) throw configNotFound();
+    return await store.selectOrders(tx, id, page);
+  });
+  return jsonResponse(200, { data: rows });
+}
+
+const documents = new Map<string, string>();
+
+/** `GET /webhook-configs/openapi.json`: the OpenAPI document, without auth. */
+export function serveOpenApi(ctx: OperationContext): Promise<Response> {
+  let text = documents.get(ctx.env.supabaseUrl);
+  if (text === undefined) {
+    text = JSON.stringify(buildOpenApiDocument({ supabaseUrl: ctx.env.supabaseUrl }));
+    documents.set(ctx.env.supabaseUrl, text);
+  }
+  return Promise.resolve(
+    new Response(text, {
+      status: 200,
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        "cache-control": "public, max-age=300",
+      },
+    }),
+  );
+}

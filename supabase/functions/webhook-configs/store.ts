@@ -1,0 +1,178 @@
+import type postgres from "postgres";
+import type { Tx } from "../_shared/db/client.ts";
+import type { ConfigChanges, ConfigRow, NewConfigValues } from "../_shared/webhook_config.ts";
+import type { Order, PageQuery, Signal } from "../_shared/activity_schema.ts";
+
+/**
+ * The SQL of webhook-configs. Every function takes a transaction opened by `asUser`, so
+ * row-level security decides which rows exist: another user's config is simply not found.
+ * Timestamps are read as ISO-8601 text with microseconds (a JS Date would cut them to
+ * milliseconds and break `before` paging); numeric columns as float8, so they reach JSON as
+ * numbers.
+ */
+
+function iso(column: string): string {
+  return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${column}`;
+}
+
+const CONFIG_COLUMNS = [
+  "id",
+  "user_id",
+  "name",
+  "description",
+  "notification_preferences",
+  "is_active",
+  "settings",
+  iso("created_at"),
+  iso("updated_at"),
+].join(", ");
+
+const SIGNAL_COLUMNS = [
+  "id",
+  "config_id",
+  "user_id",
+  iso("received_at"),
+  "status::text as status",
+  "dedupe_key",
+  "payload",
+  "ticker",
+  "action",
+  "quantity::float8 as quantity",
+  "order_type",
+  "price::float8 as price",
+  "reason",
+  "error_code",
+  "error_message",
+  "warnings",
+  "attempts",
+  iso("processed_at"),
+].join(", ");
+
+const ORDER_COLUMNS = [
+  "id",
+  "signal_id",
+  "config_id",
+  "user_id",
+  "client_order_id",
+  "purpose",
+  "broker::text as broker",
+  "broker_order_id",
+  "symbol",
+  "side",
+  "qty::float8 as qty",
+  "notional::float8 as notional",
+  "order_type",
+  "time_in_force",
+  "order_class",
+  "limit_price::float8 as limit_price",
+  "stop_price::float8 as stop_price",
+  "status::text as status",
+  "filled_qty::float8 as filled_qty",
+  "filled_avg_price::float8 as filled_avg_price",
+  iso("submitted_at"),
+  iso("filled_at"),
+  "broker_response",
+  "error_message",
+  iso("created_at"),
+  iso("updated_at"),
+].join(", ");
+
+/** The caller's configs, newest first. */
+export async function selectConfigs(tx: Tx): Promise<ConfigRow[]> {
+  return await tx<ConfigRow[]>`
+    select ${tx.unsafe(CONFIG_COLUMNS)} from public.webhook_configs
+     order by created_at desc, id desc`;
+}
+
+/** One of the caller's configs, locked for a change when `forUpdate`; undefined if not theirs. */
+export async function selectConfig(
+  tx: Tx,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ConfigRow | undefined> {
+  const rows = options.forUpdate
+    ? await tx<ConfigRow[]>`
+        select ${tx.unsafe(CONFIG_COLUMNS)} from public.webhook_configs where id = ${id} for update`
+    : await tx<ConfigRow[]>`
+        select ${tx.unsafe(CONFIG_COLUMNS)} from public.webhook_configs where id = ${id}`;
+  return rows[0];
+}
+
+/** Whether the caller can see config `id`. */
+export async function configExists(tx: Tx, id: string): Promise<boolean> {
+  const rows = await tx`select 1 from public.webhook_configs where id = ${id}`;
+  return rows.length > 0;
+}
+
+/** Inserts a config owned by `userId`; RLS refuses any other owner. */
+export async function insertConfig(tx: Tx, row: {
+  id: string;
+  userId: string;
+  webhookUrl: string;
+  tokenHash: string;
+  values: NewConfigValues;
+}): Promise<ConfigRow> {
+  const { values } = row;
+  const [inserted] = await tx<ConfigRow[]>`
+    insert into public.webhook_configs
+      (id, user_id, name, description, webhook_url, notification_preferences, is_active,
+       security_token_hash, settings)
+    values (${row.id}, ${row.userId}, ${values.name}, ${values.description}, ${row.webhookUrl},
+            ${tx.json(values.notification_preferences as never)}, ${values.is_active},
+            ${row.tokenHash}, ${tx.json(values.settings as never)})
+    returning ${tx.unsafe(CONFIG_COLUMNS)}`;
+  return inserted;
+}
+
+/** Writes `changes` to config `id` and returns the row as stored. */
+export async function updateConfig(tx: Tx, id: string, changes: ConfigChanges): Promise<ConfigRow> {
+  const values: Record<string, postgres.ParameterOrJSON<never>> = {};
+  if (changes.name !== undefined) values.name = changes.name;
+  if (changes.description !== undefined) values.description = changes.description;
+  if (changes.is_active !== undefined) values.is_active = changes.is_active;
+  for (const column of ["settings", "notification_preferences"] as const) {
+    if (changes[column] !== undefined) values[column] = tx.json(changes[column] as never);
+  }
+  const [updated] = await tx<ConfigRow[]>`
+    update public.webhook_configs set ${tx(values, Object.keys(values))}
+     where id = ${id}
+    returning ${tx.unsafe(CONFIG_COLUMNS)}`;
+  return updated;
+}
+
+/** Deletes config `id`; false when the caller has no such config. */
+export async function deleteConfig(tx: Tx, id: string): Promise<boolean> {
+  const rows = await tx`delete from public.webhook_configs where id = ${id} returning id`;
+  return rows.length > 0;
+}
+
+/**
+ * Replaces the token hash through `rotate_webhook_token`, which checks ownership itself and
+ * is the only way to change the hash. False when the caller has no such config.
+ */
+export async function rotateTokenHash(tx: Tx, id: string, tokenHash: string): Promise<boolean> {
+  const [row] = await tx`select public.rotate_webhook_token(${id}, ${tokenHash}) as rotated`;
+  return row.rotated === true;
+}
+
+/** A page of config `id`'s signals, newest first. */
+export async function selectSignals(tx: Tx, id: string, page: PageQuery): Promise<Signal[]> {
+  const before = page.before ?? null;
+  return await tx<Signal[]>`
+    select ${tx.unsafe(SIGNAL_COLUMNS)} from public.webhook_signals
+     where config_id = ${id}
+       and (${before}::text is null or received_at < ${before}::text::timestamptz)
+     order by received_at desc, id desc
+     limit ${page.limit}`;
+}
+
+/** A page of config `id`'s orders, newest first by creation. */
+export async function selectOrders(tx: Tx, id: string, page: PageQuery): Promise<Order[]> {
+  const before = page.before ?? null;
+  return await tx<Order[]>`
+    select ${tx.unsafe(ORDER_COLUMNS)} from public.orders
+     where config_id = ${id}
+       and (${before}::text is null or created_at < ${before}::text::timestamptz)
+     order by created_at desc, id desc
+     limit ${page.limit}`;
+}
