@@ -41,6 +41,7 @@ export const FUNCTION_ENV_KEYS = [
   "WEBHOOK_PASSPHRASE",
   "SIMULATION_EQUITY",
   "NOTIFY_TIMEOUT_MS",
+  "PROCESS_STALE_AFTER_SECONDS",
 ];
 
 function port(value: string | undefined, fallback: number, name: string): number {

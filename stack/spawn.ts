@@ -65,8 +65,12 @@ export async function stopChild(child: Deno.ChildProcess): Promise<void> {
 export async function spawnFakeAlpaca(
   root: string,
   logFile: string,
+  credentials?: { keyId: string; secretKey: string },
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const port = freePort();
+  const extraArgs = credentials
+    ? ["--key", credentials.keyId, "--secret", credentials.secretKey]
+    : [];
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -75,6 +79,7 @@ export async function spawnFakeAlpaca(
       `${root}/tests/fake_alpaca/server.ts`,
       "--port",
       String(port),
+      ...extraArgs,
     ],
     stdout: "piped",
     stderr: "piped",

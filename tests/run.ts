@@ -106,7 +106,8 @@ try {
   };
   fake = await spawnFakeAlpaca(
     root,
-    `${await Deno.makeTempFile({ prefix: "fake-alpaca-", suffix: ".log" })}`,
+    await Deno.makeTempFile({ prefix: "fake-alpaca-", suffix: ".log" }),
+    { keyId: "test-key-id", secretKey: "test-secret-key" },
   );
   env.FAKE_ALPACA_URL = fake.url;
   env.ALPACA_API_URL = fake.url;
