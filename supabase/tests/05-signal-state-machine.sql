@@ -5,7 +5,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
-select plan(39);
+select plan(40);
 
 insert into auth.users (id, email) values
   ('a11ce000-0000-4000-8000-000000000001', 'alice@example.com');
@@ -274,6 +274,28 @@ select results_eq(
   $$ values ('received', 'a11ce000-0000-4000-8000-000000000001'::uuid, null::uuid,
              '{"status": "queued", "attempts": 0}'::jsonb) $$,
   'the arrival event belongs to the signal''s owner and records it as queued'
+);
+
+-- ---------------------------------------------------------------------------------------
+-- Ending again
+-- ---------------------------------------------------------------------------------------
+-- An end state is final: ending the signal again, whether refused or ignored, must neither
+-- rewrite how it ended nor add a step to its history.
+do $$
+begin
+  perform public.finish_signal('5a000000-0000-4000-8000-00000000000c', 'rejected',
+                               'rejected again, differently');
+exception when others then
+  null;
+end
+$$;
+
+select results_eq(
+  $$ select reason, (select count(*)::int from public.order_events e
+                      where e.signal_id = s.id and e.event = 'rejected')
+       from public.webhook_signals s where id = '5a000000-0000-4000-8000-00000000000c' $$,
+  $$ values ('max_order_value exceeded', 1) $$,
+  'ending an ended signal again in the same state changes nothing and records nothing'
 );
 
 select * from finish();

@@ -5,7 +5,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
-select plan(23);
+select plan(24);
 
 insert into auth.users (id, email) values
   ('a11ce000-0000-4000-8000-000000000001', 'alice@example.com');
@@ -308,6 +308,30 @@ select results_eq(
       group by 1 order by 1 $$,
   $$ values ('delivered', 1), ('failed', 1), ('pending', 6) $$,
   'the owner sees where each of her deliveries stands'
+);
+
+reset role;
+select set_config('request.jwt.claims', '', true);
+
+-- ---------------------------------------------------------------------------------------
+-- Ending again
+-- ---------------------------------------------------------------------------------------
+set local role service_role;
+select set_config('request.jwt.claims', json_build_object('role', 'service_role')::text, true);
+
+-- A second worker or reconciler that ends the same signal again must not notify twice.
+do $$
+begin
+  perform public.finish_signal('5a000000-0000-4000-8000-000000000001', 'filled', 'filled twice');
+exception when others then
+  null;
+end
+$$;
+
+select is(
+  (select count(*)::int from public.notification_deliveries
+    where signal_id = '5a000000-0000-4000-8000-000000000001'),
+  2, 'ending a filled signal as filled again queues no second notification'
 );
 
 reset role;
