@@ -101,8 +101,8 @@ create policy "Webhook configs can be deleted by their owner"
 revoke all on public.webhook_configs from anon;
 
 /**
- * Users may edit their configs, but never the owner, the token hash (only rotation changes
- * it) or the creation time. Security-definer functions run as their owner and pass.
+ * Users may edit their configs, but never the id, the owner, the token hash (only rotation
+ * changes it) or the creation time. Security-definer functions run as their owner and pass.
  */
 create function public.protect_webhook_config_columns() returns trigger
 language plpgsql
@@ -116,6 +116,10 @@ begin
     end if;
     if new.security_token_hash is distinct from old.security_token_hash then
       raise exception 'the security token can only be changed by rotating it'
+        using errcode = 'insufficient_privilege';
+    end if;
+    if new.id is distinct from old.id then
+      raise exception 'the id of a webhook config cannot be changed'
         using errcode = 'insufficient_privilege';
     end if;
     if new.created_at is distinct from old.created_at then
@@ -229,7 +233,10 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  if new.status is distinct from old.status or new.status = 'processing' then
+  -- A final signal is never "ended" again, not even in the same state: that would rewrite
+  -- its reason and queue its notifications twice.
+  if new.status is distinct from old.status or new.status = 'processing'
+     or old.status in ('submitted', 'filled', 'rejected', 'ignored', 'failed') then
     if not exists (
       select 1 from public.signal_status_transitions t
        where t.from_status = old.status and t.to_status = new.status
