@@ -159,7 +159,7 @@ export async function handler(req: Request): Promise<Response> {
       createLogger({ fn: "webhook-configs" }).error("configuration error", err);
       return withHeaders(
         errorResponse(new ApiError(500, ErrorCode.internal, "internal error")),
-        corsHeaders(routes.map((r) => r.method)),
+        cors,
       );
     }
   }
