@@ -41,7 +41,7 @@ Deno.test("stack.env holds every contract variable, and the JWKS holds public ke
   assert.ok(privateJwk.d, "the private key file holds the private part");
 });
 
-Deno.test("verify_jwt: webhook-configs and process-order refuse a request without a valid JWT at the gateway", async () => {
+Deno.test("webhook-configs and process-order refuse a request without a valid JWT", async () => {
   for (const name of ["webhook-configs", "process-order"]) {
     const res = await fetch(fnUrl(name), { method: "POST", body: "{}" });
     assert.equal(res.status, 401, name);
@@ -54,6 +54,12 @@ Deno.test("verify_jwt: webhook-configs and process-order refuse a request withou
     assert.equal(forged.status, 401, name);
     await forged.body?.cancel();
   }
+});
+
+Deno.test("verify_jwt true: process-order without a JWT is refused", async () => {
+  const res = await fetch(fnUrl("process-order"), { method: "POST", body: "{}" });
+  assert.equal(res.status, 401);
+  assert.equal((await res.json()).error.message, "missing Authorization: Bearer token");
 });
 
 Deno.test("verify_jwt false: receive-webhook is reached without a JWT", async () => {
