@@ -167,22 +167,58 @@ function respond(
   }
 }
 
-/** Asks process-order to handle one signal, as the service role. */
+/**
+ * Asks process-order, as the service role, to handle newly accepted signals. Calls are
+ * coalesced per isolate: while one is in flight, further signals only mark that another
+ * drain is due, and that drain (`{}`) takes every queued signal. A quiet webhook gets its
+ * signal processed at once; a burst gets a few drains instead of one call per alert, so the
+ * processing never crowds out the acknowledgements.
+ */
 export function processOrderTrigger(
   env: Pick<FunctionEnv, "supabaseUrl" | "serviceRoleKey">,
+  call: (body: Record<string, string>) => Promise<number> = (body) => postProcessOrder(env, body),
 ): (signalId: string) => Promise<void> {
+  let inFlight = false;
+  let again = false;
   return async (signalId) => {
     if (!env.serviceRoleKey) return; // the sweep picks the signal up
-    const res = await fetch(`${env.supabaseUrl}/functions/v1/process-order`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${env.serviceRoleKey}`,
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ signal_id: signalId }),
-    });
-    await res.body?.cancel();
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    try {
+      let body: Record<string, string> = { signal_id: signalId };
+      do {
+        again = false;
+        const processed = await call(body);
+        body = {};
+        // A full drain means more may be waiting.
+        if (processed >= DRAIN_BATCH) again = true;
+      } while (again);
+    } finally {
+      inFlight = false;
+    }
   };
+}
+
+/** process-order's drain cap: a drain that processed this many may have left more. */
+const DRAIN_BATCH = 50;
+
+async function postProcessOrder(
+  env: Pick<FunctionEnv, "supabaseUrl" | "serviceRoleKey">,
+  body: Record<string, string>,
+): Promise<number> {
+  const res = await fetch(`${env.supabaseUrl}/functions/v1/process-order`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${env.serviceRoleKey}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(body),
+  });
+  const summary = await res.json().catch(() => ({}));
+  return typeof summary?.processed === "number" ? summary.processed : 0;
 }
 
 let live: ((req: Request) => Promise<Response>) | undefined;
