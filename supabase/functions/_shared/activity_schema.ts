@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ApiError, ErrorCode, type Issue } from "./errors.ts";
+import { Constants } from "./database.types.ts";
 
 /**
  * What a user sees of a webhook's activity: its signals and orders (contract section 7
@@ -8,40 +9,9 @@ import { ApiError, ErrorCode, type Issue } from "./errors.ts";
  * these schemas.
  */
 
-/** `public.signal_status`, in the enum's order; a contract test compares it with the database. */
-export const signalStatuses = [
-  "queued",
-  "processing",
-  "retrying",
-  "submitted",
-  "filled",
-  "rejected",
-  "ignored",
-  "failed",
-] as const;
-
-/** `public.order_status`, in the enum's order; a contract test compares it with the database. */
-export const orderStatuses = [
-  "pending_submit",
-  "new",
-  "accepted",
-  "pending_new",
-  "accepted_for_bidding",
-  "partially_filled",
-  "filled",
-  "done_for_day",
-  "canceled",
-  "expired",
-  "replaced",
-  "pending_cancel",
-  "pending_replace",
-  "stopped",
-  "rejected",
-  "suspended",
-  "calculated",
-  "held",
-  "failed",
-] as const;
+/** `public.signal_status` and `public.order_status`, generated from the database. */
+export const signalStatuses = Constants.public.Enums.signal_status;
+export const orderStatuses = Constants.public.Enums.order_status;
 
 /** `public.broker_kind`. */
 export const brokerKinds = ["alpaca", "simulation"] as const;

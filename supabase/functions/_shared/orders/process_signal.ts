@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import { type Broker, BrokerError, type BrokerOrder } from "../broker/types.ts";
 import { simulationPrice } from "../broker/simulation.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
+import { Constants } from "../database.types.ts";
 
 /** One line of process-order's summary. */
 export interface SignalResult {
@@ -36,27 +37,7 @@ export function backoffMs(attempts: number): number {
   return Math.min(1000 * 2 ** Math.max(attempts - 1, 0), MAX_BACKOFF_MS);
 }
 
-const ORDER_STATUSES = new Set([
-  "pending_submit",
-  "new",
-  "accepted",
-  "pending_new",
-  "accepted_for_bidding",
-  "partially_filled",
-  "filled",
-  "done_for_day",
-  "canceled",
-  "expired",
-  "replaced",
-  "pending_cancel",
-  "pending_replace",
-  "stopped",
-  "rejected",
-  "suspended",
-  "calculated",
-  "held",
-  "failed",
-]);
+const ORDER_STATUSES: ReadonlySet<string> = new Set(Constants.public.Enums.order_status);
 /** Broker statuses after which the order will never fill. */
 const DEAD_STATUSES = new Set(["canceled", "expired", "rejected", "failed", "replaced"]);
 
