@@ -8,9 +8,10 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const needed = ["node_modules/.bin/deno", "node_modules/.bin/supabase", "node_modules/postgres"];
 if (needed.some((p) => !existsSync(join(root, p)))) {
-  console.log("[setup] installing npm packages (npm ci)");
-  const lock = existsSync(join(root, "package-lock.json"));
-  execSync(lock ? "npm ci --no-audit --no-fund" : "npm install --no-audit --no-fund", {
+  // `npm install`, not `npm ci`: the lock file records only the platform binaries of Deno and
+  // the Supabase CLI that the registry served here, and `npm ci` refuses such a lock.
+  console.log("[setup] installing npm packages (npm install)");
+  execSync("npm install --no-audit --no-fund", {
     cwd: root,
     stdio: "inherit",
   });
