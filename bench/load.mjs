@@ -1,10 +1,10 @@
 // Drives receive-webhook with autocannon (from npm), each request a distinct valid alert, and
 // prints one JSON line: throughput, latency percentiles and status counts.
-// Usage: node bench/load.mjs <url> <connections> <requests>
+// Usage: node bench/load.mjs <url> <connections> <requests> [distinct-symbols]
 // A fixed number of requests (not a duration), so every request sent is answered and counted.
 import autocannon from "autocannon";
 
-const [url, connections, amount] = process.argv.slice(2);
+const [url, connections, amount, distinct] = process.argv.slice(2);
 let n = 0;
 const run = process.pid.toString(36);
 const result = await autocannon({
@@ -17,7 +17,9 @@ const result = await autocannon({
     setupRequest(req) {
       n++;
       req.body = JSON.stringify({
-        ticker: "NASDAQ:AAPL",
+        // With distinct symbols every alert opens a new position, so none is ignored as
+        // "already long".
+        ticker: distinct ? `B${n}` : "NASDAQ:AAPL",
         action: "buy",
         quantity: 1,
         price: 190.5,
@@ -30,7 +32,8 @@ const result = await autocannon({
 console.log(JSON.stringify({
   connections: Number(connections),
   requests: result.requests.total,
-  throughput: result.requests.average,
+  throughput: result.requests.total /
+    ((new Date(result.finish).getTime() - new Date(result.start).getTime()) / 1000),
   p50: result.latency.p50,
   p99: result.latency.p99,
   ok2xx: result["2xx"],

@@ -5,7 +5,8 @@
  */
 import postgres from "postgres";
 import { ensureOsPackages } from "../stack/install.ts";
-import { spawnStack } from "../stack/spawn.ts";
+import { spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
+import { brokerBench } from "./broker.ts";
 import {
   generateWebhookToken,
   hashWebhookToken,
@@ -65,10 +66,23 @@ async function load(url: string, clients: number, requests: number) {
   return JSON.parse(lines[lines.length - 1]);
 }
 
+const TIME_SCALE = 60;
 await ensureOsPackages(console.log);
+const fake = await spawnFakeAlpaca(
+  root,
+  await Deno.makeTempFile({ prefix: "bench-fake-alpaca-", suffix: ".log" }),
+  { keyId: "bench-key", secretKey: "bench-secret" },
+);
 const stack = await spawnStack({
   root,
-  env: { PROCESS_SWEEP_INTERVAL_MS: "1000", SIMULATION_MODE: "true" },
+  env: {
+    PROCESS_SWEEP_INTERVAL_MS: "1000",
+    SIMULATION_MODE: "true",
+    ALPACA_API_URL: fake.url,
+    ALPACA_API_KEY: "bench-key",
+    ALPACA_API_SECRET: "bench-secret",
+    ALPACA_PACE_TIME_SCALE: String(TIME_SCALE),
+  },
 });
 try {
   const sql = postgres(stack.env.SUPABASE_DB_URL, { max: 2, prepare: false, onnotice: () => {} });
@@ -125,7 +139,27 @@ try {
     if (r.non2xx || r.errors) console.log(`  non-2xx ${r.non2xx}, errors ${r.errors}`);
   }
   await sql`drop table public.bench_baseline`;
+
+  const brokerSettings = { ...settings, simulation: false };
+  const brokerToken = generateWebhookToken();
+  const [brokerConfig] = await sql`
+    insert into public.webhook_configs (user_id, name, security_token_hash, settings)
+    values (${userId}, 'bench broker', ${await hashWebhookToken(brokerToken)},
+            ${sql.json(brokerSettings)})
+    returning id`;
+  await brokerBench({
+    sql,
+    fakeUrl: fake.url,
+    webhookUrl: `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${brokerConfig.id}` +
+      `?token=${brokerToken}`,
+    configId: brokerConfig.id,
+    root,
+    alerts: Number(Deno.env.get("BENCH_LATENCY_ALERTS") ?? 100),
+    burst: Number(Deno.env.get("BENCH_BURST") ?? 1000),
+    timeScale: TIME_SCALE,
+  });
   await sql.end();
 } finally {
   await stack.stop();
+  await fake.stop();
 }

@@ -14,6 +14,7 @@ export interface GatewayDeps {
   databaseAnswers: () => Promise<boolean>;
 }
 
+const BUFFER_LIMIT = 64 * 1024;
 const FUNCTION_PATH = new URLPattern({ pathname: "/functions/v1/:name{/*}?" });
 const CORS = {
   "access-control-allow-origin": "*",
@@ -55,12 +56,13 @@ async function proxy(req: Request, fn: RunningFunction, url: URL): Promise<Respo
   headers.set("x-forwarded-host", url.host);
   headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
   try {
-    const res = await fetch(target, {
-      method: req.method,
-      headers,
-      body: req.body,
-      redirect: "manual",
-    });
+    // Small bodies with a declared length are passed whole, which spares a chunked stream per
+    // request; anything else streams, so the function's own size cap still applies.
+    const length = Number(req.headers.get("content-length") ?? NaN);
+    const body = req.body && length >= 0 && length <= BUFFER_LIMIT
+      ? await req.arrayBuffer()
+      : req.body;
+    const res = await fetch(target, { method: req.method, headers, body, redirect: "manual" });
     return new Response(res.body, { status: res.status, headers: res.headers });
   } catch {
     return errorResponse(

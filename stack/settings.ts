@@ -42,6 +42,7 @@ export const FUNCTION_ENV_KEYS = [
   "SIMULATION_EQUITY",
   "NOTIFY_TIMEOUT_MS",
   "PROCESS_STALE_AFTER_SECONDS",
+  "ALPACA_PACE_TIME_SCALE",
 ];
 
 function port(value: string | undefined, fallback: number, name: string): number {

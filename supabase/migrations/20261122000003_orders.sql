@@ -283,27 +283,42 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  v_ids uuid[];
+  v_stale timestamptz := clock_timestamp() - make_interval(secs => p_stale_after_seconds);
 begin
+  -- Each lookup locks what it picks and re-checks the status on the locked row, so two
+  -- workers never claim one signal; each is served by an index, so a long history stays cheap.
+  if p_signal_id is not null then
+    v_ids := array(
+      select s.id from public.webhook_signals s
+       where s.id = p_signal_id
+         and (s.status in ('queued', 'retrying')
+              or (s.status = 'processing' and s.claimed_at < v_stale))
+         for update skip locked);
+  else
+    v_ids := array(
+      select s.id from public.webhook_signals s
+       where s.status in ('queued', 'retrying')
+         and coalesce(s.next_attempt_at, s.received_at) <= clock_timestamp()
+       order by coalesce(s.next_attempt_at, s.received_at)
+       limit greatest(p_limit, 0)
+         for update skip locked);
+    if cardinality(v_ids) < p_limit then
+      v_ids := v_ids || array(
+        select s.id from public.webhook_signals s
+         where s.status = 'processing' and s.claimed_at < v_stale
+         order by s.claimed_at
+         limit p_limit - cardinality(v_ids)
+           for update skip locked);
+    end if;
+  end if;
+
   return query
-  with picked as (
-    select s.id
-      from public.webhook_signals s
-     where (p_signal_id is null or s.id = p_signal_id)
-       and (
-         (s.status = 'queued')
-         or (s.status = 'retrying'
-             and (p_signal_id is not null or s.next_attempt_at <= clock_timestamp()))
-         or (s.status = 'processing'
-             and s.claimed_at < clock_timestamp() - make_interval(secs => p_stale_after_seconds))
-       )
-     order by coalesce(s.next_attempt_at, s.received_at)
-     limit greatest(p_limit, 0)
-     for update skip locked
-  ), claimed as (
+  with claimed as (
     update public.webhook_signals s
        set status = 'processing', claimed_at = clock_timestamp(), attempts = s.attempts + 1
-      from picked
-     where s.id = picked.id
+     where s.id = any (v_ids)
     returning s.*
   )
   select jsonb_build_object(

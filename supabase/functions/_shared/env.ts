@@ -23,6 +23,11 @@ export interface FunctionEnv {
   simulationEquity: number;
   /** Deadline of one notification delivery, in milliseconds. */
   notifyTimeoutMs: number;
+  /**
+   * Benchmarks and tests only: divides the Alpaca pacing window (190 requests per minute) so a
+   * burst against a time-scaled fake broker runs in seconds. 1 in production.
+   */
+  alpacaPaceTimeScale: number;
 }
 
 export type EnvGetter = (name: string) => string | undefined;
@@ -64,5 +69,6 @@ export function readEnv(get: EnvGetter = (n) => Deno.env.get(n)): FunctionEnv {
     processStaleAfterSeconds: num(get("PROCESS_STALE_AFTER_SECONDS"), 120),
     simulationEquity: num(get("SIMULATION_EQUITY"), 100_000),
     notifyTimeoutMs: num(get("NOTIFY_TIMEOUT_MS"), 5_000),
+    alpacaPaceTimeScale: Math.max(1, num(get("ALPACA_PACE_TIME_SCALE"), 1)),
   };
 }

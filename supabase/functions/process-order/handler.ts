@@ -5,7 +5,8 @@ import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { createSql } from "../_shared/db/client.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";
 import { defaultSettings } from "../_shared/settings.ts";
-import { createAlpacaBroker } from "../_shared/broker/alpaca.ts";
+import { alpacaBasePath, createAlpacaBroker } from "../_shared/broker/alpaca.ts";
+import { accountPacer, DEFAULT_PACE } from "../_shared/broker/pacer.ts";
 import { createSimulationBroker } from "../_shared/broker/simulation.ts";
 import type { Broker } from "../_shared/broker/types.ts";
 import { type ClaimedSignal, type OrderStore, sqlOrderStore } from "../_shared/orders/store.ts";
@@ -127,6 +128,10 @@ export function handler(req: Request): Promise<Response> {
             keyId: env.alpacaKey,
             secretKey: env.alpacaSecret,
             timeoutMs: 15_000,
+            pacer: accountPacer(`${alpacaBasePath(env.alpacaUrl)} ${env.alpacaKey}`, {
+              limit: DEFAULT_PACE.limit,
+              intervalMs: DEFAULT_PACE.intervalMs / env.alpacaPaceTimeScale,
+            }),
           })
           : null);
     const defaults = defaultSettings(env);

@@ -1,0 +1,195 @@
+/**
+ * The order path against the fake Alpaca server on loopback:
+ * 1. latency: alert sent → broker order recorded as accepted or filled, against the ingest
+ *    latency of the same alerts;
+ * 2. a burst of alerts under the fake's 200-per-minute limit, with time sped up 60× in both
+ *    the fake and our pacer: every alert must end filled, with zero 429s.
+ */
+import type postgres from "postgres";
+
+export interface BrokerBenchOptions {
+  sql: postgres.Sql;
+  fakeUrl: string;
+  webhookUrl: string;
+  configId: string;
+  root: string;
+  alerts: number;
+  burst: number;
+  timeScale: number;
+}
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+async function control(fakeUrl: string, path: string, body?: unknown) {
+  const res = await fetch(`${fakeUrl}/__control/${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`fake control ${path}: ${res.status}`);
+  return await res.json().catch(() => ({}));
+}
+
+async function waitFinal(sql: postgres.Sql, configId: string, expected: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [{ done }] = await sql`
+      select count(*)::int as done from public.webhook_signals
+       where config_id = ${configId}
+         and status in ('filled', 'submitted', 'rejected', 'ignored', 'failed')`;
+    if (done >= expected) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`signals did not all finish within ${timeoutMs} ms`);
+}
+
+/** Waits until no signal anywhere is waiting, so earlier runs' backlog does not skew latency. */
+async function waitIdle(sql: postgres.Sql, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [{ busy }] = await sql`
+      select count(*)::int as busy from public.webhook_signals
+       where status in ('queued', 'processing', 'retrying')`;
+    if (busy === 0) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("the ingest benchmark's signals were not processed in time");
+}
+
+/** Runs both measurements and prints them; returns the figures. */
+export async function brokerBench(o: BrokerBenchOptions) {
+  const idleStart = Date.now();
+  await waitIdle(o.sql, 10 * 60_000);
+  console.log(
+    `\n(the ingest runs' simulated signals finished processing ${
+      ((Date.now() - idleStart) / 1000).toFixed(1)
+    } s after the last ingest run)`,
+  );
+  await control(o.fakeUrl, "reset", {});
+  await control(o.fakeUrl, "state", {
+    account: { equity: 1e9, buying_power: 1e9, cash: 1e9 },
+    clock: { is_open: true },
+  });
+
+  // 1. latency, one alert at a time, spaced so the pacer never queues
+  const ingestMs: number[] = [];
+  for (let i = 0; i < o.alerts; i++) {
+    const sent = Date.now();
+    const t0 = performance.now();
+    const res = await fetch(o.webhookUrl, {
+      method: "POST",
+      body: JSON.stringify({
+        ticker: `L${i}`,
+        action: "buy",
+        quantity: 1,
+        price: 100,
+        id: `latency-${i}-${crypto.randomUUID()}`,
+        comment: String(sent),
+      }),
+    });
+    ingestMs.push(performance.now() - t0);
+    await res.body?.cancel();
+    if (res.status !== 202) throw new Error(`alert answered ${res.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await waitFinal(o.sql, o.configId, o.alerts, 60_000);
+  const rows = await o.sql`
+    select extract(epoch from min(e.created_at)) * 1000 - (s.payload ->> 'comment')::numeric as ms
+      from public.webhook_signals s
+      join public.order_events e on e.signal_id = s.id
+     where s.config_id = ${o.configId}
+       and e.event in ('order_new', 'order_accepted', 'order_pending_new', 'order_filled',
+                       'order_partially_filled')
+     group by s.id, s.payload`;
+  const orderMs = rows.map((r) => Number(r.ms));
+  // Where the time goes: the median gap between the recorded steps of each signal.
+  const [steps] = await o.sql`
+    with t as (
+      select s.id, (s.payload ->> 'comment')::numeric as sent_ms,
+             extract(epoch from s.received_at) * 1000 as received_ms,
+             extract(epoch from min(e.created_at) filter (where e.event = 'processing')) * 1000
+               as claimed_ms,
+             extract(epoch from min(e.created_at) filter (where e.event = 'decided')) * 1000
+               as decided_ms,
+             extract(epoch from min(e.created_at) filter (where e.event = 'order_pending_submit'))
+               * 1000 as intent_ms,
+             extract(epoch from min(e.created_at) filter (
+               where e.event in ('order_new', 'order_accepted', 'order_filled'))) * 1000
+               as recorded_ms
+        from public.webhook_signals s join public.order_events e on e.signal_id = s.id
+       where s.config_id = ${o.configId}
+       group by s.id)
+    select percentile_cont(0.5) within group (order by received_ms - sent_ms) as to_stored,
+           percentile_cont(0.5) within group (order by claimed_ms - received_ms) as to_claimed,
+           percentile_cont(0.5) within group (order by decided_ms - claimed_ms) as to_decided,
+           percentile_cont(0.5) within group (order by intent_ms - decided_ms) as to_intent,
+           percentile_cont(0.5) within group (order by recorded_ms - intent_ms) as to_recorded
+      from t`;
+  console.log(
+    `\n  median steps (ms): sent → stored ${Number(steps.to_stored).toFixed(1)}, ` +
+      `stored → claimed by process-order ${Number(steps.to_claimed).toFixed(1)}, ` +
+      `claimed → decided (broker snapshot + engine) ${Number(steps.to_decided).toFixed(1)}, ` +
+      `decided → intent recorded ${Number(steps.to_intent).toFixed(1)}, ` +
+      `intent → broker order recorded ${Number(steps.to_recorded).toFixed(1)}`,
+  );
+  const latency = {
+    alerts: o.alerts,
+    orders: orderMs.length,
+    ingestP50: quantile(ingestMs, 0.5),
+    orderP50: quantile(orderMs, 0.5),
+    orderP99: quantile(orderMs, 0.99),
+  };
+  console.log(
+    `\nalert → broker order (fake Alpaca on loopback), ${o.alerts} alerts one at a time:\n` +
+      `  ingest p50 ${latency.ingestP50.toFixed(1)} ms; alert → order accepted p50 ` +
+      `${latency.orderP50.toFixed(1)} ms, p99 ${latency.orderP99.toFixed(1)} ms; ` +
+      `ratio ${(latency.orderP50 / latency.ingestP50).toFixed(2)} (target ≤ 2); ` +
+      `${latency.orders} of ${o.alerts} orders recorded`,
+  );
+
+  // 2. burst under the time-scaled limit
+  await control(o.fakeUrl, "reset", {});
+  await control(o.fakeUrl, "state", {
+    account: { equity: 1e9, buying_power: 1e9, cash: 1e9 },
+    clock: { is_open: true },
+  });
+  await control(o.fakeUrl, "rate-limit", { perMinute: 200, timeScale: o.timeScale });
+  await o.sql`delete from public.webhook_signals where config_id = ${o.configId}`;
+  const started = Date.now();
+  const load = await new Deno.Command("node", {
+    args: [`${o.root}/bench/load.mjs`, o.webhookUrl, "32", String(o.burst), "distinct"],
+    stdout: "piped",
+  }).output();
+  const sentIn = Date.now() - started;
+  const lines = new TextDecoder().decode(load.stdout).trim().split("\n");
+  const sent = JSON.parse(lines[lines.length - 1]);
+  await waitFinal(o.sql, o.configId, sent.ok2xx, 15 * 60_000);
+  const drainedIn = Date.now() - started;
+  const stats = await control(o.fakeUrl, "stats");
+  await control(o.fakeUrl, "rate-limit", null);
+  const statuses = await o.sql`
+    select status::text, count(*)::int as n from public.webhook_signals
+     where config_id = ${o.configId} group by status order by status`;
+  const burst = {
+    accepted: sent.ok2xx,
+    sentInMs: sentIn,
+    drainedInMs: drainedIn,
+    brokerRequests: stats.requests,
+    orderPosts: stats.counts?.["POST /v2/orders"] ?? 0,
+    count429: stats.count429,
+    statuses: Object.fromEntries(statuses.map((r) => [r.status, r.n])),
+  };
+  console.log(
+    `\nburst: ${burst.accepted} alerts accepted in ${(sentIn / 1000).toFixed(1)} s under a ` +
+      `200/min limit sped up ${o.timeScale}× (a "minute" lasts ${
+        (60 / o.timeScale).toFixed(1)
+      } s):\n` +
+      `  drained in ${(drainedIn / 1000).toFixed(1)} s; ${burst.brokerRequests} broker requests, ` +
+      `${burst.orderPosts} order POSTs, ${burst.count429} answered 429; ` +
+      `signals ${JSON.stringify(burst.statuses)}`,
+  );
+  return { latency, burst };
+}
