@@ -5,7 +5,7 @@
  */
 import postgres from "postgres";
 import { ensureOsPackages } from "../stack/install.ts";
-import { spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
+import { type SpawnedStack, spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
 import { brokerBench } from "./broker.ts";
 import {
   generateWebhookToken,
@@ -67,99 +67,163 @@ async function load(url: string, clients: number, requests: number) {
 }
 
 const TIME_SCALE = 60;
+const BROKER_ENV = (fakeUrl: string) => ({
+  SIMULATION_MODE: "true",
+  ALPACA_API_URL: fakeUrl,
+  ALPACA_API_KEY: "bench-key",
+  ALPACA_API_SECRET: "bench-secret",
+  ALPACA_PACE_TIME_SCALE: String(TIME_SCALE),
+});
+
+interface BenchUser {
+  sql: postgres.Sql;
+  userId: string;
+  settings: ReturnType<typeof defaultSettings>;
+}
+
+async function newConfig(u: BenchUser, name: string, extra: Record<string, unknown> = {}) {
+  const token = generateWebhookToken();
+  const [config] = await u.sql`
+    insert into public.webhook_configs (user_id, name, security_token_hash, settings)
+    values (${u.userId}, ${name}, ${await hashWebhookToken(token)},
+            ${u.sql.json({ ...u.settings, ...extra })})
+    returning id`;
+  return { id: config.id as string, token };
+}
+
+/** The table of ingest runs against pgbench baselines, for one stack. */
+async function ingestRuns(
+  stack: SpawnedStack,
+  u: BenchUser,
+  title: string,
+  measureSqlOnly: boolean,
+) {
+  const { id, token } = await newConfig(u, "bench");
+  const dbUrl = stack.env.SUPABASE_DB_URL;
+  await u.sql`create table if not exists public.bench_baseline (
+                id uuid primary key default gen_random_uuid(),
+                received_at timestamptz not null default clock_timestamp(),
+                payload jsonb not null)`;
+  const insertScript = await Deno.makeTempFile({ suffix: ".sql" });
+  await Deno.writeTextFile(
+    insertScript,
+    `insert into public.bench_baseline (payload) values ('{"ticker":"AAPL","action":"buy","quantity":1,"price":190.5}');\n`,
+  );
+  // The same SQL function receive-webhook calls, straight from pgbench: the database's share.
+  const sqlOnlyConfig = await newConfig(u, "bench sql");
+  const sqlOnlyScript = await Deno.makeTempFile({ suffix: ".sql" });
+  await Deno.writeTextFile(
+    sqlOnlyScript,
+    `select public.ingest_signal('${sqlOnlyConfig.id}'::uuid, '${await hashWebhookToken(
+      sqlOnlyConfig.token,
+    )}', null, ` +
+      `false, false, false, false, '{"ticker":"AAPL","action":"buy","price":190.5}'::jsonb, ` +
+      `'{"ticker":"AAPL","action":"buy","price":190.5}'::jsonb, '{}'::text[], ` +
+      `'id:' || gen_random_uuid()::text);\n`,
+  );
+  const url = `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${id}?token=${token}`;
+  console.log(`\n${title}\n`);
+  console.log(
+    "clients | pgbench INSERT TPS | avg ms | pgbench ingest_signal TPS | HTTP ingest req/s | p50 ms | p99 ms | req/s ÷ TPS | p99 ÷ INSERT avg | stored = 2xx",
+  );
+  for (const c of levels) {
+    const base = await pgbench(dbUrl, c, insertScript);
+    // Only where nothing processes signals: pgbench's rows are deleted before anyone sees them.
+    const sqlOnly = measureSqlOnly ? await pgbench(dbUrl, c, sqlOnlyScript) : undefined;
+    if (measureSqlOnly) {
+      await u.sql`delete from public.webhook_signals where config_id = ${sqlOnlyConfig.id}`;
+    }
+    const count = async () =>
+      (await u.sql`select count(*)::int as n from public.webhook_signals
+                    where config_id = ${id}`)[0].n as number;
+    const before = await count();
+    const r = await load(
+      url,
+      c,
+      Number(Deno.env.get("BENCH_REQUESTS") ?? 1500) * (c === 1 ? 1 : 2),
+    );
+    const stored = await count() - before;
+    console.log(
+      [
+        c,
+        base.tps.toFixed(0),
+        base.latencyMs.toFixed(2),
+        sqlOnly ? sqlOnly.tps.toFixed(0) : "—",
+        r.throughput.toFixed(0),
+        r.p50,
+        r.p99,
+        (r.throughput / base.tps).toFixed(3),
+        (r.p99 / base.latencyMs).toFixed(1),
+        `${stored} = ${r.ok2xx} ${stored === r.ok2xx ? "yes" : "NO"}`,
+      ].join(" | "),
+    );
+    if (r.non2xx || r.errors) console.log(`  non-2xx ${r.non2xx}, errors ${r.errors}`);
+  }
+  await u.sql`drop table public.bench_baseline`;
+}
+
+async function benchUser(stack: SpawnedStack): Promise<BenchUser> {
+  const sql = postgres(stack.env.SUPABASE_DB_URL, { max: 2, prepare: false, onnotice: () => {} });
+  const userId = crypto.randomUUID();
+  await sql`insert into auth.users (id, email) values (${userId}, 'bench@example.com')`;
+  const settings = { ...defaultSettings(readEnv(() => undefined)), rate_limit_per_minute: 0 };
+  return { sql, userId, settings };
+}
+
 await ensureOsPackages(console.log);
 const fake = await spawnFakeAlpaca(
   root,
   await Deno.makeTempFile({ prefix: "bench-fake-alpaca-", suffix: ".log" }),
   { keyId: "bench-key", secretKey: "bench-secret" },
 );
-const stack = await spawnStack({
-  root,
-  env: {
-    PROCESS_SWEEP_INTERVAL_MS: "1000",
-    SIMULATION_MODE: "true",
-    ALPACA_API_URL: fake.url,
-    ALPACA_API_KEY: "bench-key",
-    ALPACA_API_SECRET: "bench-secret",
-    ALPACA_PACE_TIME_SCALE: String(TIME_SCALE),
-  },
-});
 try {
-  const sql = postgres(stack.env.SUPABASE_DB_URL, { max: 2, prepare: false, onnotice: () => {} });
-  const userId = crypto.randomUUID();
-  await sql`insert into auth.users (id, email) values (${userId}, 'bench@example.com')`;
-  const token = generateWebhookToken();
-  const settings = { ...defaultSettings(readEnv(() => undefined)), rate_limit_per_minute: 0 };
-  const [config] = await sql`
-    insert into public.webhook_configs (user_id, name, security_token_hash, settings)
-    values (${userId}, 'bench', ${await hashWebhookToken(token)}, ${sql.json(settings)})
-    returning id`;
-  await sql`create table if not exists public.bench_baseline (
-              id uuid primary key default gen_random_uuid(),
-              received_at timestamptz not null default clock_timestamp(),
-              payload jsonb not null)`;
-  const script = await Deno.makeTempFile({ suffix: ".sql" });
-  await Deno.writeTextFile(
-    script,
-    `insert into public.bench_baseline (payload) values ('{"ticker":"AAPL","action":"buy","quantity":1,"price":190.5}');\n`,
-  );
-  const url = `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${config.id}?token=${token}`;
-
-  console.log(
-    `\ningest benchmark: pgbench ${seconds} s per run; same database, same client counts\n`,
-  );
-  console.log(
-    "clients | pgbench TPS | pgbench avg ms | ingest req/s | p50 ms | p99 ms | req/s ÷ TPS | p99 ÷ pgbench avg | stored = 2xx",
-  );
-  for (const c of levels) {
-    const base = await pgbench(stack.env.SUPABASE_DB_URL, c, script);
-    const [{ before }] = await sql`select count(*)::int as before from public.webhook_signals
-                                    where config_id = ${config.id}`;
-    const r = await load(
-      url,
-      c,
-      Number(Deno.env.get("BENCH_REQUESTS") ?? 1500) * (c === 1 ? 1 : 2),
-    );
-    const [{ after }] = await sql`select count(*)::int as after from public.webhook_signals
-                                   where config_id = ${config.id}`;
-    const stored = after - before;
-    console.log(
-      [
-        c,
-        base.tps.toFixed(0),
-        base.latencyMs.toFixed(2),
-        r.throughput.toFixed(0),
-        r.p50,
-        r.p99,
-        (r.throughput / base.tps).toFixed(2),
-        (r.p99 / base.latencyMs).toFixed(2),
-        `${stored} = ${r.ok2xx} ${stored === r.ok2xx ? "yes" : "NO"}`,
-      ].join(" | "),
-    );
-    if (r.non2xx || r.errors) console.log(`  non-2xx ${r.non2xx}, errors ${r.errors}`);
-  }
-  await sql`drop table public.bench_baseline`;
-
-  const brokerSettings = { ...settings, simulation: false };
-  const brokerToken = generateWebhookToken();
-  const [brokerConfig] = await sql`
-    insert into public.webhook_configs (user_id, name, security_token_hash, settings)
-    values (${userId}, 'bench broker', ${await hashWebhookToken(brokerToken)},
-            ${sql.json(brokerSettings)})
-    returning id`;
-  await brokerBench({
-    sql,
-    fakeUrl: fake.url,
-    webhookUrl: `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${brokerConfig.id}` +
-      `?token=${brokerToken}`,
-    configId: brokerConfig.id,
+  // 1. ingest alone: processing left to a sweep that does not run during the measurement
+  const alone = await spawnStack({
     root,
-    alerts: Number(Deno.env.get("BENCH_LATENCY_ALERTS") ?? 100),
-    burst: Number(Deno.env.get("BENCH_BURST") ?? 1000),
-    timeScale: TIME_SCALE,
+    env: { ...BROKER_ENV(fake.url), PROCESS_ON_ACCEPT: "false", PROCESS_SWEEP_INTERVAL_MS: "0" },
   });
-  await sql.end();
+  try {
+    const u = await benchUser(alone);
+    await ingestRuns(
+      alone,
+      u,
+      "ingest alone (PROCESS_ON_ACCEPT=false: no processing during the runs)",
+      true,
+    );
+    await u.sql.end();
+  } finally {
+    await alone.stop();
+  }
+
+  // 2. as deployed: every accepted alert starts processing (simulation) at once
+  const stack = await spawnStack({
+    root,
+    env: { ...BROKER_ENV(fake.url), PROCESS_SWEEP_INTERVAL_MS: "1000" },
+  });
+  try {
+    const u = await benchUser(stack);
+    await ingestRuns(
+      stack,
+      u,
+      "ingest with processing live (each alert also runs the simulation)",
+      false,
+    );
+    const broker = await newConfig(u, "bench broker", { simulation: false });
+    await brokerBench({
+      sql: u.sql,
+      fakeUrl: fake.url,
+      webhookUrl: `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${broker.id}` +
+        `?token=${broker.token}`,
+      configId: broker.id,
+      root,
+      alerts: Number(Deno.env.get("BENCH_LATENCY_ALERTS") ?? 100),
+      burst: Number(Deno.env.get("BENCH_BURST") ?? 1000),
+      timeScale: TIME_SCALE,
+    });
+    await u.sql.end();
+  } finally {
+    await stack.stop();
+  }
 } finally {
-  await stack.stop();
   await fake.stop();
 }

@@ -43,6 +43,7 @@ export const FUNCTION_ENV_KEYS = [
   "NOTIFY_TIMEOUT_MS",
   "PROCESS_STALE_AFTER_SECONDS",
   "ALPACA_PACE_TIME_SCALE",
+  "PROCESS_ON_ACCEPT",
 ];
 
 function port(value: string | undefined, fallback: number, name: string): number {

@@ -28,6 +28,11 @@ export interface FunctionEnv {
    * burst against a time-scaled fake broker runs in seconds. 1 in production.
    */
   alpacaPaceTimeScale: number;
+  /**
+   * Whether receive-webhook asks process-order to act on each accepted alert at once (default).
+   * When false, signals wait for the next sweep (pg_cron, or the local stack's timer).
+   */
+  processOnAccept: boolean;
 }
 
 export type EnvGetter = (name: string) => string | undefined;
@@ -70,5 +75,6 @@ export function readEnv(get: EnvGetter = (n) => Deno.env.get(n)): FunctionEnv {
     simulationEquity: num(get("SIMULATION_EQUITY"), 100_000),
     notifyTimeoutMs: num(get("NOTIFY_TIMEOUT_MS"), 5_000),
     alpacaPaceTimeScale: Math.max(1, num(get("ALPACA_PACE_TIME_SCALE"), 1)),
+    processOnAccept: bool(get("PROCESS_ON_ACCEPT"), true),
   };
 }

@@ -175,13 +175,14 @@ function respond(
  * processing never crowds out the acknowledgements.
  */
 export function processOrderTrigger(
-  env: Pick<FunctionEnv, "supabaseUrl" | "serviceRoleKey">,
+  env: Pick<FunctionEnv, "supabaseUrl" | "serviceRoleKey"> & { processOnAccept?: boolean },
   call: (body: Record<string, string>) => Promise<number> = (body) => postProcessOrder(env, body),
 ): (signalId: string) => Promise<void> {
   let inFlight = false;
   let again = false;
   return async (signalId) => {
-    if (!env.serviceRoleKey) return; // the sweep picks the signal up
+    // Without a key, or when the operator leaves processing to the sweep, the sweep takes it.
+    if (!env.serviceRoleKey || env.processOnAccept === false) return;
     if (inFlight) {
       again = true;
       return;

@@ -49,3 +49,13 @@ Deno.test("without a service-role key nothing is called; the sweep takes the sig
   await trigger("s1");
   assert.equal(called, false);
 });
+
+Deno.test("PROCESS_ON_ACCEPT=false leaves every signal to the sweep", async () => {
+  let called = false;
+  const trigger = processOrderTrigger({ ...env, processOnAccept: false }, () => {
+    called = true;
+    return Promise.resolve(0);
+  });
+  await trigger("s1");
+  assert.equal(called, false);
+});
