@@ -3,7 +3,10 @@
  * write), so each test can start from the exact state it describes.
  */
 import { withDb } from "./stack.ts";
-import { generateWebhookToken, hashWebhookToken } from "../../supabase/functions/_shared/auth/webhook_token.ts";
+import {
+  generateWebhookToken,
+  hashWebhookToken,
+} from "../../supabase/functions/_shared/auth/webhook_token.ts";
 import { defaultSettings, type Settings } from "../../supabase/functions/_shared/settings.ts";
 import { readEnv } from "../../supabase/functions/_shared/env.ts";
 
