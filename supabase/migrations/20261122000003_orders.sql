@@ -397,6 +397,36 @@ end;
 $$;
 
 /**
+ * Records the engine's decision and every order intent of its plan, as `pending_submit`, in
+ * one statement: the plan is on record whole before the first order is sent, and the order
+ * path pays one round trip for it. Returns the order rows, in plan order.
+ */
+create function public.record_decision(
+  p_signal_id uuid,
+  p_broker public.broker_kind,
+  p_detail jsonb,
+  p_intents jsonb
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_orders jsonb := '[]'::jsonb;
+  v_intent jsonb;
+begin
+  perform public.log_signal_event(p_signal_id, 'decided', p_detail);
+  for v_intent in select value from jsonb_array_elements(p_intents) with ordinality order by ordinality
+  loop
+    v_orders := v_orders || jsonb_build_array(
+      public.record_order_intent(p_signal_id, p_broker, v_intent)
+    );
+  end loop;
+  return v_orders;
+end;
+$$;
+
+/**
  * Records what the broker said about an order: its id, status, fills and raw response.
  * Keys absent from p_update keep their values.
  */
@@ -646,6 +676,7 @@ revoke execute on function
   public.claim_signals(integer, uuid, integer),
   public.log_signal_event(uuid, text, jsonb),
   public.record_order_intent(uuid, public.broker_kind, jsonb),
+  public.record_decision(uuid, public.broker_kind, jsonb, jsonb),
   public.record_order_update(text, jsonb),
   public.finish_signal(uuid, public.signal_status, text, text, text),
   public.schedule_signal_retry(uuid, integer, text),

@@ -189,6 +189,9 @@ isOneToOne: false
 "log_signal_event":
 { Args: { "p_detail": Json,"p_event": string,"p_signal_id": string }; Returns: undefined
                            },
+"record_decision":
+{ Args: { "p_broker": Database["public"]['Enums']["broker_kind"],"p_detail": Json,"p_intents": Json,"p_signal_id": string }; Returns: Json
+                           },
 "record_notification_attempt":
 { Args: { "p_error": string,"p_id": string,"p_max_attempts"?: number,"p_ok": boolean,"p_status_code": number }; Returns: Json
                            },

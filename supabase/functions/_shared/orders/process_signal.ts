@@ -175,8 +175,15 @@ async function run(claim: ClaimedSignal, deps: ProcessSignalDeps): Promise<Signa
     settings: settings.settings,
     snapshot,
   });
-  await deps.store.logSignalEvent(signal.id, "decided", decisionDetail(decision, snapshot, broker));
-
+  const detail = decisionDetail(decision, snapshot, broker);
+  const intents = decision.kind === "execute"
+    ? [decision.plan.close, decision.plan.open].filter((i): i is OrderIntent => !!i)
+    : [];
+  const noPrice = broker.name === "simulation" && intents.length > 0 &&
+    !simulationPrice(signal.alert);
+  if (decision.kind !== "execute" || intents.length === 0 || noPrice) {
+    await deps.store.logSignalEvent(signal.id, "decided", detail);
+  }
   if (decision.kind === "ignore") return await finish(claim, deps, "ignored", decision.reason);
   if (decision.kind === "reject") {
     return await finish(claim, deps, "rejected", `${decision.rule}: ${decision.reason}`, {
@@ -184,20 +191,18 @@ async function run(claim: ClaimedSignal, deps: ProcessSignalDeps): Promise<Signa
       message: decision.reason,
     });
   }
-  const intents = [decision.plan.close, decision.plan.open].filter((i): i is OrderIntent => !!i);
-  if (broker.name === "simulation" && intents.length > 0 && !simulationPrice(signal.alert)) {
+  if (noPrice) {
     return await finish(claim, deps, "rejected", "simulation needs a price", {
       code: "simulation_price",
       message: "send the signal price (price, limit_price or stop_price) to simulate a fill",
     });
   }
   if (decision.plan.cancel_open_orders) await broker.cancelOpenOrders(symbol);
-  // Every intent is on record before the first broker call, so a crash at any point leaves
-  // the whole plan to resume, never half of it.
-  const recorded: OrderRow[] = [];
-  for (const intent of intents) {
-    recorded.push(await deps.store.recordOrderIntent(signal.id, broker.name, intent));
-  }
+  // The decision and every intent go on record together, before the first broker call, so a
+  // crash at any point leaves the whole plan to resume, never half of it.
+  const recorded: OrderRow[] = intents.length > 0
+    ? await deps.store.recordDecision(signal.id, broker.name, detail, intents)
+    : [];
   const reason = decision.open_rejected
     ? `${decision.reason}; no new position: ${decision.open_rejected.rule}: ${decision.open_rejected.reason}`
     : decision.reason;

@@ -87,6 +87,13 @@ export interface OrderStore {
   recordOrderIntent(signalId: string, broker: OrderRow["broker"], intent: OrderIntent): Promise<
     OrderRow
   >;
+  /** Logs the decision and records every intent of its plan, in one round trip. */
+  recordDecision(
+    signalId: string,
+    broker: OrderRow["broker"],
+    detail: unknown,
+    intents: OrderIntent[],
+  ): Promise<OrderRow[]>;
   recordOrderUpdate(clientOrderId: string, update: OrderUpdate): Promise<OrderRow>;
   /** The order recorded under a client_order_id, or null. */
   orderByClientOrderId(clientOrderId: string): Promise<OrderRow | null>;
@@ -154,6 +161,11 @@ export function sqlOrderStore(sql: Sql): OrderStore {
       const [row] = await sql`select public.record_order_intent(
         ${signalId}, ${broker}::public.broker_kind, ${json(intent)}) as o`;
       return orderRow(row.o);
+    },
+    async recordDecision(signalId, broker, detail, intents) {
+      const [row] = await sql`select public.record_decision(
+        ${signalId}, ${broker}::public.broker_kind, ${json(detail)}, ${json(intents)}) as o`;
+      return (row.o as Record<string, unknown>[]).map(orderRow);
     },
     async recordOrderUpdate(clientOrderId, update) {
       const [row] = await sql`select public.record_order_update(
