@@ -102,7 +102,7 @@ revoke all on public.webhook_configs from anon;
 
 /**
  * Users may edit their configs, but never the id, the owner, the token hash (only rotation
- * changes it) or the creation time. Security-definer functions run as their owner and pass.
+ * changes it), the derived webhook_url or the creation time. Security-definer functions run as their owner and pass.
  */
 create function public.protect_webhook_config_columns() returns trigger
 language plpgsql
@@ -124,6 +124,10 @@ begin
     end if;
     if new.created_at is distinct from old.created_at then
       raise exception 'created_at cannot be changed' using errcode = 'insufficient_privilege';
+    end if;
+    if new.webhook_url is distinct from old.webhook_url then
+      raise exception 'webhook_url is derived from the id and cannot be changed'
+        using errcode = 'insufficient_privilege';
     end if;
   end if;
   return new;
@@ -155,7 +159,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if p_new_hash !~ '^[0-9a-f]{64}$' then
+  if p_new_hash is null or p_new_hash !~ '^[0-9a-f]{64}$' then
     raise exception 'token hash must be hex sha-256' using errcode = 'invalid_parameter_value';
   end if;
   update public.webhook_configs

@@ -391,6 +391,9 @@ begin
   if not found then
     select * into v_order from public.orders
      where client_order_id = p_intent ->> 'client_order_id';
+    if not found then
+      return null;
+    end if;
   end if;
   return to_jsonb(v_order);
 end;
@@ -450,6 +453,9 @@ begin
     error_message = coalesce(p_update ->> 'error_message', o.error_message)
   where o.client_order_id = p_client_order_id
   returning * into v_order;
+  if not found then
+    return null;
+  end if;
   return to_jsonb(v_order);
 end;
 $$;
@@ -475,6 +481,9 @@ begin
          next_attempt_at = null
    where id = p_signal_id
   returning * into v_signal;
+  if not found then
+    return null;
+  end if;
   return to_jsonb(v_signal);
 end;
 $$;
@@ -497,6 +506,9 @@ begin
          next_attempt_at = clock_timestamp() + make_interval(secs => greatest(p_delay_ms, 0) / 1000.0)
    where id = p_signal_id
   returning * into v_signal;
+  if not found then
+    return null;
+  end if;
   return to_jsonb(v_signal);
 end;
 $$;
@@ -527,6 +539,10 @@ begin
    where client_order_id = p_client_order_id for update;
   if not found then
     raise exception 'no order %', p_client_order_id using errcode = 'no_data_found';
+  end if;
+  if v_order.broker <> 'simulation' then
+    raise exception 'order % went to %, not to the simulation', p_client_order_id, v_order.broker
+      using errcode = 'invalid_parameter_value';
   end if;
   if v_order.status = 'filled' then
     return to_jsonb(v_order);
@@ -663,6 +679,9 @@ begin
     end
   where d.id = p_id
   returning * into v_row;
+  if not found then
+    return null;
+  end if;
   return to_jsonb(v_row);
 end;
 $$;
