@@ -46,6 +46,7 @@ try {
     stackDir: settings.stackDir,
     port: settings.dbPort,
     fresh: settings.fresh,
+    logStatements: settings.logStatements,
     log,
   });
   cleanups.push(() => cluster.stop());

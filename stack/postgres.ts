@@ -108,6 +108,7 @@ export async function startCluster(opts: {
   stackDir: string;
   port: number;
   fresh: boolean;
+  logStatements?: boolean;
   log: (msg: string) => void;
 }): Promise<Cluster> {
   const { prefix, owner } = await runAs();
@@ -172,6 +173,24 @@ export async function startCluster(opts: {
       "fsync=on",
       "-c",
       "shared_buffers=256MB",
+      // Every statement, with the client's application name, written by PostgreSQL's own
+      // logger to pgdata/log/statements.log as it happens (tests count round trips there).
+      ...(opts.logStatements
+        ? [
+          "-c",
+          "log_statement=all",
+          "-c",
+          "log_line_prefix=%m [%p] %a: ",
+          "-c",
+          "logging_collector=on",
+          "-c",
+          `log_directory=${base}/log`,
+          "-c",
+          "log_filename=statements.log",
+          "-c",
+          "log_file_mode=0644",
+        ]
+        : []),
     ],
     stdout: "piped",
     stderr: "piped",

@@ -10,6 +10,8 @@ export interface StackSettings {
   fresh: boolean;
   /** How often the stack asks process-order to drain due retries; 0 turns the timer off. */
   sweepIntervalMs: number;
+  /** Log every statement with the client's application name (tests count round trips). */
+  logStatements: boolean;
   /** Variables handed to every function, as `supabase secrets` would. */
   functionEnv: Record<string, string>;
 }
@@ -75,6 +77,7 @@ export function readStackSettings(
     stackDir: stackDir.startsWith("/") ? stackDir : `${root}/${stackDir}`,
     fresh: args.includes("--fresh"),
     sweepIntervalMs: Number(merged.PROCESS_SWEEP_INTERVAL_MS ?? 5000) || 0,
+    logStatements: merged.PG_LOG_STATEMENTS === "true",
     functionEnv,
   };
 }

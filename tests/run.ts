@@ -103,6 +103,7 @@ try {
     PROCESS_SWEEP_INTERVAL_MS: "300",
     PROCESS_STALE_AFTER_SECONDS: "3",
     WEBHOOK_PASSPHRASE: "legacy-passphrase-for-tests",
+    PG_LOG_STATEMENTS: "true",
   };
   fake = await spawnFakeAlpaca(
     root,

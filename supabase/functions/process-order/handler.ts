@@ -116,7 +116,9 @@ let alpaca: Broker | null | undefined;
 export function handler(req: Request): Promise<Response> {
   if (!live) {
     const env = readEnv();
-    const store = sqlOrderStore(createSql(env.dbUrl, { max: 10 }));
+    const store = sqlOrderStore(
+      createSql(env.dbUrl, { max: 10, applicationName: "process-order" }),
+    );
     const log = createLogger({ fn: "process-order" });
     // One adapter per function instance, so every signal shares the account's request pacer.
     const liveBroker = () =>

@@ -230,7 +230,11 @@ export function handler(req: Request): Promise<Response> {
     const env = readEnv();
     live = createReceiveWebhook({
       env,
-      ingest: sqlIngest(createSql(env.dbUrl, { max: 20 })),
+      ingest: sqlIngest(createSql(env.dbUrl, {
+        max: 20,
+        applicationName: "receive-webhook",
+        fetchTypes: false,
+      })),
       process: processOrderTrigger(env),
       log: createLogger({ fn: "receive-webhook" }),
     });

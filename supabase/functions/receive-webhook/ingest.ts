@@ -26,7 +26,10 @@ export type IngestOutcome =
 /** Stores an alert through `public.ingest_signal`: auth, rate limit, de-dupe and insert. */
 export type Ingest = (req: IngestRequest) => Promise<IngestOutcome>;
 
-/** The `Ingest` that calls the SQL function over the given pool. */
+/**
+ * The `Ingest` that calls the SQL function over the given pool: one statement, outside any
+ * transaction block. Warnings travel as JSON so the pool needs no array-type lookup.
+ */
 export function sqlIngest(sql: Sql): Ingest {
   return async (r) => {
     const [row] = await sql`
@@ -35,7 +38,8 @@ export function sqlIngest(sql: Sql): Ingest {
         ${r.bodyLegacy}, ${r.parseFailed}, ${r.payloadInvalid},
         ${r.payload ? sql.json(r.payload as postgresJson) : null}::jsonb,
         ${r.alert ? sql.json(r.alert as unknown as postgresJson) : null}::jsonb,
-        ${r.warnings}::text[], ${r.dedupeKey}
+        array(select jsonb_array_elements_text(${sql.json(r.warnings as postgresJson)}::jsonb)),
+        ${r.dedupeKey}
       ) as result`;
     return row.result as IngestOutcome;
   };

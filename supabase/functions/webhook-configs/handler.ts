@@ -154,7 +154,10 @@ export async function handler(req: Request): Promise<Response> {
   if (!built) {
     try {
       const env = readEnv();
-      built = createHandler({ env, sql: createSql(env.dbUrl) });
+      built = createHandler({
+        env,
+        sql: createSql(env.dbUrl, { applicationName: "webhook-configs" }),
+      });
     } catch (err) {
       createLogger({ fn: "webhook-configs" }).error("configuration error", err);
       return withHeaders(

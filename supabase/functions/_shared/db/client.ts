@@ -9,7 +9,10 @@ export type Tx = postgres.TransactionSql;
  * A pool on `SUPABASE_DB_URL`. `prepare: false` keeps it working behind Supabase's
  * transaction pooler (Supavisor), which cannot hold prepared statements across clients.
  */
-export function createSql(dbUrl: string, options: { max?: number } = {}): Sql {
+export function createSql(
+  dbUrl: string,
+  options: { max?: number; applicationName?: string; fetchTypes?: boolean } = {},
+): Sql {
   if (!dbUrl) throw new Error("SUPABASE_DB_URL is not set");
   return postgres(dbUrl, {
     prepare: false,
@@ -17,7 +20,11 @@ export function createSql(dbUrl: string, options: { max?: number } = {}): Sql {
     idle_timeout: 20,
     connect_timeout: 10,
     onnotice: () => {},
-    connection: { application_name: "edge-function" },
+    // postgres.js looks up array types with an extra query on each new connection; a caller
+    // that passes no arrays can skip it and keep every request to one round trip.
+    fetch_types: options.fetchTypes ?? true,
+    // Names the function in pg_stat_activity and the server log.
+    connection: { application_name: options.applicationName ?? "edge-function" },
   });
 }
 
