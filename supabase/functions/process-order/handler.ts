@@ -12,6 +12,7 @@ import type { Broker } from "../_shared/broker/types.ts";
 import { type ClaimedSignal, type OrderStore, sqlOrderStore } from "../_shared/orders/store.ts";
 import { processClaimedSignal, type SignalResult } from "../_shared/orders/process_signal.ts";
 import { deliverDueNotifications } from "../_shared/orders/notify.ts";
+import { requirePost } from "../_shared/http/require_post.ts";
 
 /**
  * process-order (contract section 6): for the service role only, processes one signal
@@ -88,11 +89,7 @@ export function createProcessOrder(deps: ProcessOrderDeps): (req: Request) => Pr
     const id = requestId(req);
     const headers = { "x-request-id": id };
     try {
-      if (req.method !== "POST") {
-        throw new ApiError(405, ErrorCode.methodNotAllowed, "use POST", undefined, {
-          allow: "POST",
-        });
-      }
+      requirePost(req);
       const claims = await authenticate(req, deps.trust);
       if (claims.role !== "service_role") {
         throw new ApiError(403, ErrorCode.forbidden, "process-order is for the service role only");

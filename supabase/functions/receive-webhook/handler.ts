@@ -8,6 +8,7 @@ import { createSql } from "../_shared/db/client.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";
 import { waitUntil } from "../_shared/wait_until.ts";
 import { type Ingest, type IngestOutcome, sqlIngest } from "./ingest.ts";
+import { requirePost } from "../_shared/http/require_post.ts";
 
 /**
  * receive-webhook (contract section 4): authenticates a TradingView alert by its webhook
@@ -48,11 +49,7 @@ export function createReceiveWebhook(
     const id = requestId(req);
     const headers = { "x-request-id": id };
     try {
-      if (req.method !== "POST") {
-        throw new ApiError(405, ErrorCode.methodNotAllowed, "use POST", undefined, {
-          allow: "POST",
-        });
-      }
+      requirePost(req);
       const bytes = await readBodyCapped(req);
       const url = new URL(req.url);
       const configId = CONFIG_PATH.exec(url)?.pathname.groups.id ?? "";
