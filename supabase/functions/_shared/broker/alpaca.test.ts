@@ -106,6 +106,16 @@ Deno.test("snapshot: a flat symbol has no position, a short is negative, an unkn
     assert.deepEqual(short.asset, { tradable: true, fractionable: true, shortable: true });
   }));
 
+Deno.test("snapshot without the clock spends no request on it", () =>
+  withFake(async (fake, broker) => {
+    const snap = await broker.snapshot("AAPL", { clock: false });
+    assert.equal(snap.clock, undefined);
+    assert.equal(fake.count("GET /v2/clock"), 0);
+    assert.equal(fake.requests.length, 4, "account, positions, open orders and asset");
+    await broker.snapshot("AAPL");
+    assert.equal(fake.count("GET /v2/clock"), 1);
+  }));
+
 Deno.test("positions lists every position with signed quantities", () =>
   withFake(async (fake, broker) => {
     fake.setPosition("AAPL", 2.5, 10);

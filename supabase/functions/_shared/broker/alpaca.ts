@@ -94,12 +94,14 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
   return {
     name: "alpaca",
 
-    async snapshot(symbol: string): Promise<Omit<Snapshot, "orders_today">> {
+    async snapshot(symbol: string, options = { clock: true }) {
       const [account, held, open, clock, asset] = await Promise.all([
         call(async () => fromAlpacaAccount(await body(accounts.getAccountRaw()))),
         listPositions(),
         listOpenOrders(symbol),
-        call(async () => fromAlpacaClock(await body(clocks.legacyClockRaw()))),
+        options.clock === false
+          ? undefined
+          : call(async () => fromAlpacaClock(await body(clocks.legacyClockRaw()))),
         nullOn404(call(async () =>
           fromAlpacaAsset(
             await body(assets.getV2AssetsSymbolOrAssetIdRaw({ symbolOrAssetId: symbol })),

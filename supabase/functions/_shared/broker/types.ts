@@ -40,8 +40,14 @@ export class BrokerError extends Error {
 /** The broker the order engine talks to: Alpaca through its SDK, or the simulation book. */
 export interface Broker {
   readonly name: "alpaca" | "simulation";
-  /** Account, the symbol's position and open orders, position count, and the clock. */
-  snapshot(symbol: string): Promise<Omit<Snapshot, "orders_today">>;
+  /**
+   * Account, the symbol's position and open orders, position count, and the clock unless
+   * `options.clock` is false.
+   */
+  snapshot(
+    symbol: string,
+    options?: { clock?: boolean },
+  ): Promise<Omit<Snapshot, "orders_today">>;
   positions(): Promise<PositionSnapshot[]>;
   cancelOpenOrders(symbol: string): Promise<number>;
   submit(intent: OrderIntent): Promise<BrokerOrder>;

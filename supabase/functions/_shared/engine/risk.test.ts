@@ -265,6 +265,21 @@ const riskRows: Row[] = [
     snapshot: { clock: closedMarket },
     expect: buys(),
   },
+  {
+    name: "trading_hours any needs no clock at all",
+    snapshot: { clock: undefined },
+    expect: buys(),
+  },
+  {
+    name: "trading_hours regular without a clock rejects rather than guess",
+    settings: { trading_hours: "regular" },
+    snapshot: { clock: undefined },
+    expect: {
+      kind: "reject",
+      rule: "trading_hours",
+      reason: "the broker clock could not be read",
+    },
+  },
 
   // buying power
   {

@@ -40,7 +40,9 @@ export function checkTradingHours(
   clock: Snapshot["clock"],
   shape: EntryShape,
 ): RuleViolation | null {
-  if (settings.trading_hours === "any" || clock.is_open) return null;
+  if (settings.trading_hours === "any") return null;
+  if (!clock) return violation("trading_hours", "the broker clock could not be read");
+  if (clock.is_open) return null;
   const closed = `the market is closed (at ${clock.timestamp})`;
   if (settings.trading_hours === "regular") {
     return violation("trading_hours", `trading_hours is regular and ${closed}`);

@@ -49,7 +49,11 @@ export interface Snapshot {
   open_positions_count: number;
   /** Orders this config placed since the start of the trading day (UTC date). */
   orders_today: number;
-  clock: { is_open: boolean; timestamp: string; next_open?: string; next_close?: string };
+  /**
+   * The broker clock. Only the `trading_hours` rule reads it, so it is absent when that rule is
+   * `any`, and no broker request is spent on it.
+   */
+  clock?: { is_open: boolean; timestamp: string; next_open?: string; next_close?: string };
   asset?: { tradable: boolean; fractionable: boolean; shortable: boolean };
 }
 

@@ -168,7 +168,11 @@ async function run(claim: ClaimedSignal, deps: ProcessSignalDeps): Promise<Signa
   }
 
   const symbol = signal.alert.ticker;
-  const snapshot: Snapshot = { ...await broker.snapshot(symbol), orders_today: claim.orders_today };
+  // The clock costs a broker request and only the trading_hours rule reads it.
+  const snapshot: Snapshot = {
+    ...await broker.snapshot(symbol, { clock: settings.settings.trading_hours !== "any" }),
+    orders_today: claim.orders_today,
+  };
   const decision = decide({
     signalId: signal.id,
     alert: signal.alert,
@@ -220,7 +224,7 @@ function decisionDetail(decision: Decision, snapshot: Snapshot, broker: Broker):
       open_orders: snapshot.open_orders.length,
       open_positions_count: snapshot.open_positions_count,
       orders_today: snapshot.orders_today,
-      market_open: snapshot.clock.is_open,
+      market_open: snapshot.clock?.is_open,
     },
   };
 }
