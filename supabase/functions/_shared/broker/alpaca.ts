@@ -94,7 +94,10 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
   return {
     name: "alpaca",
 
-    async snapshot(symbol: string, options = { clock: true }) {
+    async snapshot(
+      symbol: string,
+      options = { clock: true },
+    ): Promise<Omit<Snapshot, "orders_today">> {
       const [account, held, open, clock, asset] = await Promise.all([
         call(async () => fromAlpacaAccount(await body(accounts.getAccountRaw()))),
         listPositions(),
