@@ -7,6 +7,7 @@
  * `deno task test tests/e2e/receive_webhook.test.ts`; `--no-pgtap` and `--no-deno` skip a suite.
  */
 import { ensureOsPackages } from "../stack/install.ts";
+import { type Counts, countTap } from "./run_counts.ts";
 import { type SpawnedStack, spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -14,23 +15,6 @@ const log = (msg: string) => console.log(`[test] ${msg}`);
 const args = Deno.args.filter((a) => !a.startsWith("--no-"));
 const runPgTap = !Deno.args.includes("--no-pgtap");
 const runDeno = !Deno.args.includes("--no-deno");
-
-interface Counts {
-  passed: number;
-  failed: number;
-}
-
-/** Counts TAP result lines: `ok` is a pass (skips are not counted), `not ok` a failure. */
-export function countTap(output: string): Counts {
-  let passed = 0;
-  let failed = 0;
-  for (const line of output.split("\n")) {
-    const t = line.trimStart();
-    if (/^ok \d+/.test(t) && !/# skip/i.test(t)) passed++;
-    else if (/^not ok \d+/.test(t) && !/# TODO/i.test(t)) failed++;
-  }
-  return { passed, failed };
-}
 
 async function runPgProve(env: Record<string, string>): Promise<Counts> {
   const files: string[] = [];
