@@ -5,7 +5,7 @@
  */
 import postgres from "postgres";
 import { ensureOsPackages } from "../stack/install.ts";
-import { type SpawnedStack, spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
+import { removeStackDir, type SpawnedStack, spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
 import { brokerBench } from "./broker.ts";
 import {
   generateWebhookToken,
@@ -160,6 +160,8 @@ async function ingestRuns(
     if (r.non2xx || r.errors) console.log(`  non-2xx ${r.non2xx}, errors ${r.errors}`);
   }
   await u.sql`drop table public.bench_baseline`;
+  await Deno.remove(insertScript);
+  await Deno.remove(sqlOnlyScript);
 }
 
 async function benchUser(stack: SpawnedStack): Promise<BenchUser> {
@@ -193,6 +195,7 @@ try {
     await u.sql.end();
   } finally {
     await alone.stop();
+    await removeStackDir(alone.dir);
   }
 
   // 2. as deployed: every accepted alert starts processing (simulation) at once
@@ -223,6 +226,7 @@ try {
     await u.sql.end();
   } finally {
     await stack.stop();
+    await removeStackDir(stack.dir);
   }
 } finally {
   await fake.stop();

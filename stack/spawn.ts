@@ -88,12 +88,24 @@ export async function spawnFakeAlpaca(
   return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
 
+/**
+ * Removes a stack folder, and the cluster folder it links to when PostgreSQL had to keep its
+ * data outside (see `stack/postgres.ts`).
+ */
+export async function removeStackDir(dir: string): Promise<void> {
+  const data = await Deno.realPath(`${dir}/pgdata`).catch(() => undefined);
+  if (data && !data.startsWith(`${dir}/`)) await Deno.remove(data, { recursive: true });
+  await Deno.remove(dir, { recursive: true });
+}
+
 /** Starts `stack/main.ts --fresh` in a new temporary folder; resolves when it is ready. */
 export async function spawnStack(opts: {
   root: string;
   env?: Record<string, string>;
 }): Promise<SpawnedStack> {
   const dir = await Deno.makeTempDir({ prefix: "tv-stack-" });
+  // makeTempDir makes the folder private; PostgreSQL, run as its own user, must enter it.
+  await Deno.chmod(dir, 0o755);
   const logFile = `${dir}.log`;
   const env = {
     API_PORT: String(freePort()),

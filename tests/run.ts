@@ -8,7 +8,7 @@
  */
 import { ensureOsPackages } from "../stack/install.ts";
 import { type Counts, countTap } from "./run_counts.ts";
-import { type SpawnedStack, spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
+import { removeStackDir, type SpawnedStack, spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const log = (msg: string) => console.log(`[test] ${msg}`);
@@ -79,6 +79,7 @@ async function runDenoTests(env: Record<string, string>): Promise<Counts> {
 let stack: SpawnedStack | undefined;
 let fake: { url: string; stop(): Promise<void> } | undefined;
 let total: Counts = { passed: 0, failed: 0 };
+const fakeLog = await Deno.makeTempFile({ prefix: "fake-alpaca-", suffix: ".log" });
 let exitCode = 0;
 try {
   await ensureOsPackages(log);
@@ -91,7 +92,7 @@ try {
   };
   fake = await spawnFakeAlpaca(
     root,
-    await Deno.makeTempFile({ prefix: "fake-alpaca-", suffix: ".log" }),
+    fakeLog,
     { keyId: "test-key-id", secretKey: "test-secret-key" },
   );
   env.FAKE_ALPACA_URL = fake.url;
@@ -119,7 +120,9 @@ try {
   await stack?.stop();
   await fake?.stop();
   if (stack && total.failed === 0) {
-    await Deno.remove(stack.dir, { recursive: true }).catch(() => {});
+    await removeStackDir(stack.dir).catch(() => {});
+    await Deno.remove(stack.logFile).catch(() => {});
+    await Deno.remove(fakeLog).catch(() => {});
   } else if (stack) {
     log(`stack folder kept for inspection: ${stack.dir} (log: ${stack.logFile})`);
   }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { fnUrl, newUser, stackEnv } from "../support/stack.ts";
 import { freePort } from "../../stack/functions.ts";
+import { removeStackDir } from "../../stack/spawn.ts";
 import { parseDotEnv } from "../../stack/settings.ts";
 import { mintAccessToken } from "../../stack/keys.ts";
 
@@ -132,6 +133,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "tv-second-stack-" });
+    await Deno.chmod(dir, 0o755);
     const env = { API_PORT: String(freePort()), DB_PORT: String(freePort()), STACK_DIR: dir };
     const first = await startStack(env);
     assert.match(first.output, /\bready\b/, first.output);
@@ -168,6 +170,6 @@ Deno.test({
     assert.equal(demo[0].n, 1, "and re-applied migrations and seed");
     again.child.kill("SIGTERM");
     await again.child.status;
-    await Deno.remove(dir, { recursive: true });
+    await removeStackDir(dir);
   },
 });
