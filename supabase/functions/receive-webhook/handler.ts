@@ -88,7 +88,7 @@ export function createReceiveWebhook(
         payload: parsed?.payload ?? null,
         alert: parsed?.alert ?? null,
         warnings: parsed?.warnings ?? [],
-        dedupeKey: parsed ? await dedupeKey(parsed.alert, parsed.payload) : null,
+        dedupeKey: parsed ? dedupeKey(parsed.alert, parsed.payload) : null,
       }).catch((err) => {
         deps.log.error("could not store alert", err, { request_id: id, config_id: configId });
         throw new ApiError(

@@ -3,7 +3,7 @@ import { canonicalJson, dedupeKey, MAX_DEDUPE_KEY_LENGTH } from "./dedupe.ts";
 import { parseAlert } from "./schema.ts";
 
 /** The key the webhook would store for this body. */
-function keyOf(body: Record<string, unknown>): Promise<string> {
+function keyOf(body: Record<string, unknown>): string {
   const { alert, payload } = parseAlert(body);
   return dedupeKey(alert, payload);
 }

@@ -1,3 +1,4 @@
+import { sha256Hex } from "../sha256.ts";
 import { tokenFields } from "./payload.ts";
 import type { NormalizedAlert } from "./types.ts";
 
@@ -11,21 +12,21 @@ export const MAX_DEDUPE_KEY_LENGTH = 250;
  * firings differ while an identical re-send, in any key order, matches.
  *
  * @example
- * await dedupeKey({ ticker: "AAPL", action: "buy", id: "Long-1" }, payload); // "id:Long-1"
+ * dedupeKey({ ticker: "AAPL", action: "buy", id: "Long-1" }, payload); // "id:Long-1"
  */
-export async function dedupeKey(
+export function dedupeKey(
   alert: NormalizedAlert,
   payload: Record<string, unknown>,
-): Promise<string> {
+): string {
   if (alert.id !== undefined) {
     const key = `id:${alert.id}`;
     // Unreachable for validated alerts (ids are at most 200 characters); kept so the key always fits.
-    return key.length <= MAX_DEDUPE_KEY_LENGTH ? key : `id-sha256:${await sha256Hex(alert.id)}`;
+    return key.length <= MAX_DEDUPE_KEY_LENGTH ? key : `id-sha256:${sha256Hex(alert.id)}`;
   }
   const body: Record<string, unknown> = Object.fromEntries(
     Object.entries(payload).filter(([key]) => !(tokenFields as readonly string[]).includes(key)),
   );
-  return `sha256:${await sha256Hex(canonicalJson(body))}`;
+  return `sha256:${sha256Hex(canonicalJson(body))}`;
 }
 
 /**
@@ -45,9 +46,4 @@ export function canonicalJson(value: unknown): string {
     return `{${members.join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

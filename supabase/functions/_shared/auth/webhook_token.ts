@@ -1,3 +1,5 @@
+import { sha256Hex } from "../sha256.ts";
+
 /**
  * Webhook security tokens: 32 random bytes in base64url, shown to the user once. Only the
  * hex SHA-256 is ever stored or sent to the database.
@@ -13,9 +15,8 @@ export function generateWebhookToken(): string {
 }
 
 /** Hex SHA-256 of a token, as `webhook_configs.security_token_hash` holds it. */
-export async function hashWebhookToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+export function hashWebhookToken(token: string): Promise<string> {
+  return Promise.resolve(sha256Hex(token));
 }
 
 /**
