@@ -89,13 +89,14 @@ export async function spawnFakeAlpaca(
 }
 
 /**
- * Removes a stack folder, and the cluster folder it links to when PostgreSQL had to keep its
- * data outside (see `stack/postgres.ts`).
+ * Removes a stack folder, its log beside it, and the cluster folder it links to when
+ * PostgreSQL had to keep its data outside (see `stack/postgres.ts`).
  */
 export async function removeStackDir(dir: string): Promise<void> {
   const data = await Deno.realPath(`${dir}/pgdata`).catch(() => undefined);
   if (data && !data.startsWith(`${dir}/`)) await Deno.remove(data, { recursive: true });
   await Deno.remove(dir, { recursive: true });
+  await Deno.remove(`${dir}.log`).catch(() => {});
 }
 
 /** Starts `stack/main.ts --fresh` in a new temporary folder; resolves when it is ready. */

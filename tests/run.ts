@@ -121,7 +121,6 @@ try {
   await fake?.stop();
   if (stack && total.failed === 0) {
     await removeStackDir(stack.dir).catch(() => {});
-    await Deno.remove(stack.logFile).catch(() => {});
     await Deno.remove(fakeLog).catch(() => {});
   } else if (stack) {
     log(`stack folder kept for inspection: ${stack.dir} (log: ${stack.logFile})`);
