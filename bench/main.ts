@@ -173,9 +173,10 @@ async function benchUser(stack: SpawnedStack): Promise<BenchUser> {
 }
 
 await ensureOsPackages(console.log);
+const fakeLog = await Deno.makeTempFile({ prefix: "bench-fake-alpaca-", suffix: ".log" });
 const fake = await spawnFakeAlpaca(
   root,
-  await Deno.makeTempFile({ prefix: "bench-fake-alpaca-", suffix: ".log" }),
+  fakeLog,
   { keyId: "bench-key", secretKey: "bench-secret" },
 );
 try {
@@ -230,4 +231,5 @@ try {
   }
 } finally {
   await fake.stop();
+  await Deno.remove(fakeLog);
 }
