@@ -1,4 +1,5 @@
 import { PG_BIN } from "./install.ts";
+import { sha256Hex } from "../supabase/functions/_shared/sha256.ts";
 
 /**
  * A private PostgreSQL cluster under the stack folder. PostgreSQL refuses to run as root, so
@@ -74,9 +75,7 @@ async function reachableDataDir(
     args: [...prefix.slice(1), "test", "-x", parent],
   }).output();
   if (probe.success) return dir;
-  const hash = Array.from(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(dir))),
-  ).slice(0, 6).map((b) => b.toString(16).padStart(2, "0")).join("");
+  const hash = sha256Hex(dir).slice(0, 12);
   const outside = `/var/tmp/tv-signal-stack-${hash}`;
   await Deno.mkdir(outside, { recursive: true });
   try {

@@ -57,10 +57,24 @@ Deno.test("webhook-configs and process-order refuse a request without a valid JW
   }
 });
 
-Deno.test("verify_jwt true: process-order without a JWT is refused", async () => {
-  const res = await fetch(fnUrl("process-order"), { method: "POST", body: "{}" });
-  assert.equal(res.status, 401);
-  assert.equal((await res.json()).error.message, "missing Authorization: Bearer token");
+Deno.test("verify_jwt follows config.toml: the gateway refuses process-order itself, webhook-configs checks its own token", async () => {
+  // Functions stamp every answer with x-request-id; the gateway's own refusals carry none.
+  const gated = await fetch(fnUrl("process-order"), { method: "POST", body: "{}" });
+  assert.equal(gated.status, 401);
+  assert.equal(gated.headers.get("x-request-id"), null, "refused at the gateway");
+  assert.equal((await gated.json()).error.code, "unauthorized");
+  const own = await fetch(fnUrl("webhook-configs"));
+  assert.equal(own.status, 401);
+  assert.ok(own.headers.get("x-request-id"), "refused by the function itself");
+  await own.body?.cancel();
+  const withKey = await fetch(fnUrl("process-order"), {
+    method: "POST",
+    headers: { authorization: `Bearer ${stackEnv().SUPABASE_SERVICE_ROLE_KEY}` },
+    body: "{}",
+  });
+  assert.equal(withKey.status, 200);
+  assert.ok(withKey.headers.get("x-request-id"), "a valid JWT is passed through to the function");
+  await withKey.body?.cancel();
 });
 
 Deno.test("verify_jwt false: receive-webhook is reached without a JWT", async () => {

@@ -31,7 +31,7 @@ export function createSql(
 /**
  * Runs `fn` in a transaction as the signed-in user, exactly as PostgREST does: role
  * `authenticated` and `request.jwt.claims` set locally, so row-level security decides what the
- * queries see and change. Both settings are made in the same statement that opens the work.
+ * queries see and change. Both settings are made in one statement at the start of the work.
  */
 export async function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return await sql.begin(async (tx) => {
@@ -40,9 +40,4 @@ export async function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promis
                     set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
     return await fn(tx);
   }) as T;
-}
-
-/** Calls a privileged SQL function's statement as the connection's own (service) role. */
-export async function asService<T>(sql: Sql, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  return await fn(sql);
 }

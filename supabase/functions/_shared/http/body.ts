@@ -73,8 +73,12 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
     throw invalidJson(`the body is not valid JSON${at ? ` (error at character ${at[1]})` : ""}`);
   }
   assertStorableJson(value);
+  if (typeof value === "object" && value !== null) checked.add(value);
   return value;
 }
+
+/** Values `parseJsonBody` has already checked, so the alert parser does not walk them twice. */
+const checked = new WeakSet<object>();
 
 /**
  * Throws 400 `invalid_json` unless `value` is plain JSON that jsonb can hold: only null, booleans,
@@ -82,6 +86,7 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
  * {@link MAX_JSON_DEPTH} levels. `parseJsonBody` applies it; other entry points may reuse it.
  */
 export function assertStorableJson(value: unknown): void {
+  if (typeof value === "object" && value !== null && checked.has(value)) return;
   checkStorable(value, [], 0);
 }
 
