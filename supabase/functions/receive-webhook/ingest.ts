@@ -1,4 +1,5 @@
 import type { Sql } from "../_shared/db/client.ts";
+import { json, oneRoundTrip } from "../_shared/db/one_round_trip.ts";
 import type { NormalizedAlert } from "../_shared/alert/types.ts";
 
 /** What receive-webhook found in the request, passed to `ingest_signal` in one round trip. */
@@ -28,23 +29,21 @@ export type Ingest = (req: IngestRequest) => Promise<IngestOutcome>;
 
 /**
  * The `Ingest` that calls the SQL function over the given pool: one statement, outside any
- * transaction block. Warnings travel as JSON so the pool needs no array-type lookup.
+ * transaction block, in one network round trip. Warnings travel as JSON so the pool needs no
+ * array-type lookup.
  */
-export function sqlIngest(sql: Sql): Ingest {
+export function sqlIngest(pool: Sql): Ingest {
+  const sql = oneRoundTrip(pool);
   return async (r) => {
     const [row] = await sql`
       select public.ingest_signal(
         ${r.configId}::uuid, ${r.outerTokenHash}, ${r.bodyTokenHash}, ${r.outerLegacy},
         ${r.bodyLegacy}, ${r.parseFailed}, ${r.payloadInvalid},
-        ${r.payload ? sql.json(r.payload as postgresJson) : null}::jsonb,
-        ${r.alert ? sql.json(r.alert as unknown as postgresJson) : null}::jsonb,
-        array(select jsonb_array_elements_text(${sql.json(r.warnings as postgresJson)}::jsonb)),
+        ${r.payload ? json(r.payload) : null}::jsonb,
+        ${r.alert ? json(r.alert) : null}::jsonb,
+        array(select jsonb_array_elements_text(${json(r.warnings)}::jsonb)),
         ${r.dedupeKey}
       ) as result`;
     return row.result as IngestOutcome;
   };
 }
-
-// postgres.js types its JSON helper's argument narrowly; our payloads are JSON by construction.
-// deno-lint-ignore no-explicit-any
-type postgresJson = any;

@@ -1,4 +1,5 @@
 import type { Sql } from "../db/client.ts";
+import { json, oneRoundTrip } from "../db/one_round_trip.ts";
 import type { NormalizedAlert } from "../alert/types.ts";
 import type { OrderIntent, PositionSnapshot } from "../engine/types.ts";
 
@@ -134,8 +135,9 @@ function orderRow(json: Record<string, unknown>): OrderRow {
 }
 
 /** The store on a postgres.js pool that connects with the service role's privileges. */
-export function sqlOrderStore(sql: Sql): OrderStore {
-  const json = (v: unknown) => sql.json(v as never);
+export function sqlOrderStore(pool: Sql): OrderStore {
+  // Each statement in one network round trip: they are the steps between an alert and its order.
+  const sql = oneRoundTrip(pool);
   return {
     async claimSignals(limit, signalId, staleAfterSeconds) {
       const rows = await sql`select c as claimed
