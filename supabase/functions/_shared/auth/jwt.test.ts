@@ -121,3 +121,30 @@ Deno.test("authenticate needs a Bearer header; bearerToken reads it", async () =
     undefined,
   );
 });
+
+Deno.test("a remembered token still expires at its exp", async () => {
+  // At least a second ahead, so the token is still valid when first verified.
+  const soon = Math.floor(Date.now() / 1000) + 2;
+  const token = await hs(userJwt().setExpirationTime(soon));
+  assert.equal((await verifyJwt(token, trust)).role, "authenticated");
+  assert.equal((await verifyJwt(token, trust)).role, "authenticated");
+  await new Promise((r) => setTimeout(r, soon * 1000 - Date.now() + 50));
+  await rejects(token, /expired/);
+});
+
+Deno.test("a token that differs from a remembered one by its signature is refused", async () => {
+  const token = await hs(userJwt());
+  await verifyJwt(token, trust);
+  const [header, payload] = token.split(".");
+  const forged = await hs(userJwt(), "another-secret-with-at-least-32-characters");
+  await rejects(`${header}.${payload}.${forged.split(".")[2]}`, /invalid token/);
+});
+
+Deno.test("remembered claims cannot be changed by one caller for the next", async () => {
+  const token = await hs(userJwt());
+  const first = await verifyJwt(token, trust);
+  assert.throws(() => {
+    (first as { role?: string }).role = "service_role";
+  }, TypeError);
+  assert.equal((await verifyJwt(token, trust)).role, "authenticated");
+});
