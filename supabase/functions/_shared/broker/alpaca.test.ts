@@ -379,6 +379,42 @@ Deno.test("a timeout after the order was created is ambiguous, and the lookup fi
     assert.equal(found?.client_order_id, "slow-1");
   }, { timeoutMs: 200 }));
 
+Deno.test("a body that stops arriving after the headers times out as ambiguous", async () => {
+  const stalled = new AbortController();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+    new Response(
+      new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('{"id":'));
+          stalled.signal.addEventListener("abort", () => c.close());
+        },
+      }),
+      { headers: { "content-type": "application/json" } },
+    ));
+  try {
+    const broker = createAlpacaBroker({
+      baseUrl: `http://127.0.0.1:${server.addr.port}`,
+      keyId: "k",
+      secretKey: "s",
+      pacer: createPacer(),
+      timeoutMs: 200,
+    });
+    // Without a deadline on the body the submit would never settle; fail instead of hanging.
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const e = await Promise.race([
+      brokerError(broker.submit(intent())),
+      new Promise<never>((_, reject) => {
+        guard = setTimeout(() => reject(new Error("the body read never timed out")), 5_000);
+      }),
+    ]).finally(() => clearTimeout(guard));
+    assert.equal(e.kind, "ambiguous");
+    assert.match(e.message, /timed out/);
+  } finally {
+    stalled.abort();
+    await server.shutdown();
+  }
+});
+
 Deno.test("a network error (nothing listening) is ambiguous and leaks no secret", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;

@@ -59,6 +59,9 @@ Deno.test("network errors, timeouts and anything unexpected are ambiguous", () =
   );
   assert.equal(timeout.kind, "ambiguous");
   assert.match(timeout.message, /timed out/);
+  const bodyTimeout = toBrokerError(new DOMException("Signal timed out.", "TimeoutError"));
+  assert.equal(bodyTimeout.kind, "ambiguous");
+  assert.match(bodyTimeout.message, /timed out/);
   const other = toBrokerError(new SyntaxError("Unexpected end of JSON input"));
   assert.equal(other.kind, "ambiguous");
 });

@@ -38,6 +38,10 @@ export function toBrokerError(err: unknown, secrets: readonly string[] = []): Br
     const cause = err.cause?.name === "TimeoutError" ? "timed out" : "network error";
     return new BrokerError("ambiguous", clean(`alpaca request ${cause}: ${err.cause?.message}`));
   }
+  if (err instanceof DOMException && err.name === "TimeoutError") {
+    // The deadline passed while the body was being read.
+    return new BrokerError("ambiguous", clean(`alpaca request timed out: ${err.message}`));
+  }
   const detail = err instanceof Error ? err.message : String(err);
   return new BrokerError("ambiguous", clean(`alpaca request failed: ${detail}`));
 }
