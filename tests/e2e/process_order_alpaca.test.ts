@@ -9,15 +9,19 @@ import { createConfig, unique } from "../support/fixtures.ts";
 import {
   failNext,
   fakeOrdersFor,
+  fakeRequests,
   orderPostsFor,
   resetFake,
   setFakeState,
 } from "../support/fake_alpaca_client.ts";
 import {
   alert,
+  callProcessOrder,
   ordersOf,
   postAlert,
+  queueAlert,
   sendAlert,
+  serviceKey,
   waitFor,
   waitForSignal,
 } from "./process_order_support.ts";
@@ -242,4 +246,74 @@ Deno.test("a worker killed mid-submit is settled by lookup, never by a second or
   assert.equal(orders.length, 1);
   assert.equal(orders[0].broker_order_id, (await fakeOrdersFor(id))[0].id);
   assert.equal(orders[0].status, "filled");
+});
+
+/** The fake's requests from index `mark` on, as `METHOD path` (the query left out). */
+async function requestsSince(mark: number): Promise<string[]> {
+  return (await fakeRequests()).slice(mark).map((r) => `${r.method} ${r.path}`);
+}
+
+Deno.test("a webhook's next signal is read from the broker once, while it is claimed", async () => {
+  await resetFake();
+  const config = await live();
+  // The first signal teaches process-order that this webhook trades live.
+  assert.equal((await waitForSignal(await sendAlert(config, alert()))).status, "filled");
+  // Called directly with receive-webhook's hint, so the test knows which call claimed the
+  // signal: the stack's sweep may win the claim now and then, and then it did the reading.
+  for (const [attempt, symbol] of ["MSFT", "NVDA", "AMZN"].entries()) {
+    const id = await queueAlert(config, alert({ ticker: symbol }));
+    const mark = (await fakeRequests()).length;
+    const res = await callProcessOrder(serviceKey(), {
+      signal_id: id,
+      prefetch: { config_id: config.id, symbol },
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    if (res.json.processed !== 1 && attempt < 2) continue;
+    assert.equal(res.json.processed, 1);
+    assert.equal((await waitForSignal(id)).status, "filled");
+    assert.deepEqual((await requestsSince(mark)).sort(), [
+      "GET /v2/account",
+      `GET /v2/assets/${symbol}`,
+      "GET /v2/orders",
+      "GET /v2/positions",
+      "POST /v2/orders",
+    ]);
+    break;
+  }
+});
+
+Deno.test("a prefetch hint naming another symbol only costs its reads: the order is the signal's", async () => {
+  await resetFake();
+  const config = await live();
+  assert.equal((await waitForSignal(await sendAlert(config, alert()))).status, "filled");
+  const id = await queueAlert(config, alert({ ticker: "MSFT" }));
+  const mark = (await fakeRequests()).length;
+  const res = await callProcessOrder(serviceKey(), {
+    signal_id: id,
+    prefetch: { config_id: config.id, symbol: "WRONG" },
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  assert.equal((await waitForSignal(id)).status, "filled");
+  const seen = await requestsSince(mark);
+  // The reads for the hint started before the claim, and were not used.
+  assert.ok(seen.includes("GET /v2/assets/WRONG"), seen.join(", "));
+  assert.ok(seen.includes("GET /v2/assets/MSFT"), seen.join(", "));
+  const posts = await orderPostsFor(id);
+  assert.equal(posts.length, 1);
+  assert.equal((posts[0].body as { symbol: string }).symbol, "MSFT");
+});
+
+Deno.test("a simulated webhook's hint spends nothing at the broker", async () => {
+  await resetFake();
+  const config = await createConfig(user.id, { simulation: true });
+  assert.equal((await waitForSignal(await sendAlert(config, alert()))).status, "filled");
+  const id = await queueAlert(config, alert({ ticker: "MSFT" }));
+  const mark = (await fakeRequests()).length;
+  const res = await callProcessOrder(serviceKey(), {
+    signal_id: id,
+    prefetch: { config_id: config.id, symbol: "AAPL" },
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  assert.equal((await waitForSignal(id)).status, "filled");
+  assert.deepEqual(await requestsSince(mark), []);
 });

@@ -45,6 +45,28 @@ Deno.test("a malformed signal_id is 400 invalid_payload naming the field", async
   assert.equal(error.issues[0].path, "signal_id");
 });
 
+Deno.test("a malformed prefetch hint is 400 invalid_payload naming the field", async () => {
+  const signal_id = crypto.randomUUID();
+  for (
+    const [prefetch, path] of [
+      [{ config_id: "nope", symbol: "AAPL" }, "prefetch.config_id"],
+      [{ config_id: crypto.randomUUID(), symbol: "" }, "prefetch.symbol"],
+      [{ config_id: crypto.randomUUID(), symbol: "AAPL", extra: 1 }, "prefetch.extra"],
+      ["AAPL", "prefetch"],
+    ] as const
+  ) {
+    const res = await callProcessOrder(serviceKey(), { signal_id, prefetch });
+    assert.equal(res.status, 400, JSON.stringify(res.json));
+    const error = res.json.error as { code: string; issues: { path: string }[] };
+    assert.equal(error.code, "invalid_payload");
+    assert.equal(error.issues[0].path, path);
+  }
+  const drain = await callProcessOrder(serviceKey(), {
+    prefetch: { config_id: crypto.randomUUID(), symbol: "AAPL" },
+  });
+  assert.equal(drain.status, 400);
+});
+
 Deno.test("an unknown field in the body is 400 invalid_payload", async () => {
   const res = await callProcessOrder(serviceKey(), { signal: "x" });
   assert.equal(res.status, 400);

@@ -5,6 +5,9 @@
 import assert from "node:assert/strict";
 import { fnUrl, stackEnv, withDb } from "../support/stack.ts";
 import { type TestConfig, unique } from "../support/fixtures.ts";
+import { parseAlert } from "../../supabase/functions/_shared/alert/schema.ts";
+import { dedupeKey } from "../../supabase/functions/_shared/alert/dedupe.ts";
+import { hashWebhookToken } from "../../supabase/functions/_shared/auth/webhook_token.ts";
 
 /** A buy of 1 AAPL at 190.5, unique per call so it is never a duplicate. */
 export function alert(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -35,6 +38,26 @@ export async function sendAlert(
   const res = await postAlert(config, body);
   assert.equal(res.status, 202, JSON.stringify(res.json));
   return res.json.signal_id as string;
+}
+
+/**
+ * Stores an alert as receive-webhook would (the same SQL function), but without asking
+ * process-order to act on it: the signal waits, queued, for the test to call process-order.
+ */
+export async function queueAlert(
+  config: TestConfig,
+  body: Record<string, unknown>,
+): Promise<string> {
+  const parsed = parseAlert(body);
+  const [row] = await withDb(async (sql) =>
+    sql`select public.ingest_signal(
+          ${config.id}::uuid, ${await hashWebhookToken(config.token)}, null, false, false,
+          false, false, ${sql.json(parsed.payload as never)}::jsonb,
+          ${sql.json(parsed.alert as never)}::jsonb, array[]::text[],
+          ${dedupeKey(parsed.alert, parsed.payload)}) as result`
+  );
+  assert.equal(row.result.outcome, "accepted", JSON.stringify(row.result));
+  return row.result.signal_id as string;
 }
 
 /** Calls process-order with a bearer token (none when undefined). */

@@ -13,6 +13,11 @@ import { type ClaimedSignal, type OrderStore, sqlOrderStore } from "../_shared/o
 import { processClaimedSignal, type SignalResult } from "../_shared/orders/process_signal.ts";
 import { deliverDueNotifications } from "../_shared/orders/notify.ts";
 import { requirePost } from "../_shared/http/require_post.ts";
+import {
+  createPrefetcher,
+  type EarlySnapshot,
+  type PrefetchHint,
+} from "../_shared/orders/prefetch.ts";
 
 /**
  * process-order (contract section 6): for the service role only, processes one signal
@@ -22,7 +27,10 @@ import { requirePost } from "../_shared/http/require_post.ts";
 export interface ProcessOrderDeps {
   trust: JwtTrust;
   store: Pick<OrderStore, "claimSignals" | "signalState">;
-  process: (claim: ClaimedSignal) => Promise<SignalResult>;
+  /** Processes a claimed signal, with broker reads started before the claim, if any. */
+  process: (claim: ClaimedSignal, early?: EarlySnapshot) => Promise<SignalResult>;
+  /** Starts broker reads for a hinted signal before it is claimed; see `_shared/orders/prefetch.ts`. */
+  prefetch?: (hint: PrefetchHint | null) => EarlySnapshot | undefined;
   /** Sends due notifications; must not throw. */
   notify: () => Promise<unknown>;
   staleAfterSeconds: number;
@@ -40,21 +48,53 @@ export interface Summary {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DRAIN_CAP = 50;
 
-/** The signal to process, or null to drain; anything else is a 400 `invalid_payload`. */
-export function parseRequest(body: unknown): string | null {
+/** What a request asks for: one signal (with an optional prefetch hint), or a drain. */
+export type ProcessRequest = { signalId: string; hint: PrefetchHint | null } | null;
+
+const SYMBOL = /^[A-Za-z0-9][A-Za-z0-9.\/:_-]{0,63}$/;
+
+/**
+ * The signal to process, or null to drain; anything else is a 400 `invalid_payload`. Besides
+ * `signal_id`, receive-webhook sends `prefetch: {config_id, symbol}`, which only lets the
+ * broker reads start before the claim.
+ */
+export function parseRequest(body: unknown): ProcessRequest {
   const invalid = (path: string, message: string) =>
     new ApiError(400, ErrorCode.invalidPayload, message, [{ path, message }]);
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw invalid("", 'the body must be a JSON object: {} or {"signal_id":"<uuid>"}');
   }
-  const extra = Object.keys(body).filter((k) => k !== "signal_id");
+  const extra = Object.keys(body).filter((k) => k !== "signal_id" && k !== "prefetch");
   if (extra.length > 0) throw invalid(extra[0], `unknown field '${extra[0]}'`);
-  const id = (body as { signal_id?: unknown }).signal_id;
-  if (id === undefined) return null;
+  const { signal_id: id, prefetch } = body as { signal_id?: unknown; prefetch?: unknown };
+  if (id === undefined) {
+    if (prefetch !== undefined) throw invalid("prefetch", "prefetch goes with a signal_id");
+    return null;
+  }
   if (typeof id !== "string" || !UUID.test(id)) {
     throw invalid("signal_id", "signal_id must be a uuid");
   }
-  return id.toLowerCase();
+  return { signalId: id.toLowerCase(), hint: parseHint(prefetch, invalid) };
+}
+
+function parseHint(
+  value: unknown,
+  invalid: (path: string, message: string) => ApiError,
+): PrefetchHint | null {
+  if (value === undefined) return null;
+  const hint = value as { config_id?: unknown; symbol?: unknown };
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw invalid("prefetch", "prefetch must be an object: {config_id, symbol}");
+  }
+  const extra = Object.keys(value).filter((k) => k !== "config_id" && k !== "symbol");
+  if (extra.length > 0) throw invalid(`prefetch.${extra[0]}`, `unknown field '${extra[0]}'`);
+  if (typeof hint.config_id !== "string" || !UUID.test(hint.config_id)) {
+    throw invalid("prefetch.config_id", "prefetch.config_id must be a uuid");
+  }
+  if (typeof hint.symbol !== "string" || !SYMBOL.test(hint.symbol)) {
+    throw invalid("prefetch.symbol", "prefetch.symbol must be a ticker symbol");
+  }
+  return { config_id: hint.config_id.toLowerCase(), symbol: hint.symbol };
 }
 
 /** Builds the handler around its dependencies. */
@@ -62,9 +102,12 @@ export function createProcessOrder(deps: ProcessOrderDeps): (req: Request) => Pr
   const claimOne = (signalId: string | null) =>
     deps.store.claimSignals(1, signalId, deps.staleAfterSeconds);
 
-  async function processOne(signalId: string): Promise<Summary> {
-    const [claim] = await claimOne(signalId);
-    if (claim) return { processed: 1, results: [await deps.process(claim)] };
+  async function processOne(signalId: string, hint: PrefetchHint | null): Promise<Summary> {
+    const claiming = claimOne(signalId);
+    // The broker reads run while the claim does; they are used only if the claim matches.
+    const early = deps.prefetch?.(hint);
+    const [claim] = await claiming;
+    if (claim) return { processed: 1, results: [await deps.process(claim, early)] };
     const state = await deps.store.signalState(signalId);
     if (!state) throw new ApiError(404, ErrorCode.notFound, "no signal with this id");
     // Final already, or another worker holds it: report where it stands.
@@ -95,8 +138,8 @@ export function createProcessOrder(deps: ProcessOrderDeps): (req: Request) => Pr
         throw new ApiError(403, ErrorCode.forbidden, "process-order is for the service role only");
       }
       const bytes = await readBodyCapped(req);
-      const signalId = parseRequest(bytes.length === 0 ? {} : parseJsonBody(bytes));
-      const summary = signalId ? await processOne(signalId) : await drain();
+      const request = parseRequest(bytes.length === 0 ? {} : parseJsonBody(bytes));
+      const summary = request ? await processOne(request.signalId, request.hint) : await drain();
       await deps.notify();
       return jsonResponse(200, summary, headers);
     } catch (err) {
@@ -134,10 +177,11 @@ export function handler(req: Request): Promise<Response> {
           })
           : null);
     const defaults = defaultSettings(env);
+    const prefetcher = createPrefetcher(liveBroker);
     live = createProcessOrder({
       trust: { supabaseUrl: env.supabaseUrl, jwtSecret: env.jwtSecret, jwks: env.jwks },
       store,
-      process: (claim) =>
+      process: (claim, early) =>
         processClaimedSignal(claim, {
           store,
           liveBroker,
@@ -145,7 +189,9 @@ export function handler(req: Request): Promise<Response> {
             createSimulationBroker({ configId, price, equity: env.simulationEquity, store }),
           defaults,
           log,
-        }),
+          prefetcher,
+        }, early),
+      prefetch: prefetcher.start,
       notify: () => deliverDueNotifications({ store, fetch, timeoutMs: env.notifyTimeoutMs, log }),
       staleAfterSeconds: env.processStaleAfterSeconds,
       log,

@@ -9,6 +9,7 @@ import { createLogger, type Logger, requestId } from "../_shared/log.ts";
 import { waitUntil } from "../_shared/wait_until.ts";
 import { type Ingest, type IngestOutcome, sqlIngest } from "./ingest.ts";
 import { requirePost } from "../_shared/http/require_post.ts";
+import type { PrefetchHint } from "../_shared/orders/prefetch.ts";
 
 /**
  * receive-webhook (contract section 4): authenticates a TradingView alert by its webhook
@@ -18,8 +19,11 @@ import { requirePost } from "../_shared/http/require_post.ts";
 export interface ReceiveWebhookDeps {
   env: Pick<FunctionEnv, "webhookPassphrase">;
   ingest: Ingest;
-  /** Starts processing of an accepted signal; runs after the response is sent. */
-  process: (signalId: string) => Promise<void>;
+  /**
+   * Starts processing of an accepted signal; runs after the response is sent. The hint (the
+   * webhook and symbol) lets process-order start its broker reads before it claims the signal.
+   */
+  process: (signalId: string, hint: PrefetchHint) => Promise<void>;
   log: Logger;
 }
 
@@ -122,7 +126,10 @@ function respond(
   switch (outcome.outcome) {
     case "accepted":
       waitUntil(
-        ctx.deps.process(outcome.signal_id),
+        ctx.deps.process(outcome.signal_id, {
+          config_id: ctx.configId.toLowerCase(),
+          symbol: ctx.parsed?.alert.ticker ?? "",
+        }),
         (msg, err) =>
           ctx.deps.log.error(msg, err, { request_id: ctx.id, signal_id: outcome.signal_id }),
       );
@@ -173,11 +180,11 @@ function respond(
  */
 export function processOrderTrigger(
   env: Pick<FunctionEnv, "supabaseUrl" | "serviceRoleKey"> & { processOnAccept?: boolean },
-  call: (body: Record<string, string>) => Promise<number> = (body) => postProcessOrder(env, body),
-): (signalId: string) => Promise<void> {
+  call: (body: ProcessOrderBody) => Promise<number> = (body) => postProcessOrder(env, body),
+): (signalId: string, hint?: PrefetchHint) => Promise<void> {
   let inFlight = false;
   let again = false;
-  return async (signalId) => {
+  return async (signalId, hint) => {
     // Without a key, or when the operator leaves processing to the sweep, the sweep takes it.
     if (!env.serviceRoleKey || env.processOnAccept === false) return;
     if (inFlight) {
@@ -186,7 +193,9 @@ export function processOrderTrigger(
     }
     inFlight = true;
     try {
-      let body: Record<string, string> = { signal_id: signalId };
+      let body: ProcessOrderBody = hint
+        ? { signal_id: signalId, prefetch: hint }
+        : { signal_id: signalId };
       do {
         again = false;
         const processed = await call(body);
@@ -200,12 +209,15 @@ export function processOrderTrigger(
   };
 }
 
+/** A call to process-order: one signal (with its prefetch hint), or `{}` to drain. */
+export type ProcessOrderBody = { signal_id?: string; prefetch?: PrefetchHint };
+
 /** process-order's drain cap: a drain that processed this many may have left more. */
 const DRAIN_BATCH = 50;
 
 async function postProcessOrder(
   env: Pick<FunctionEnv, "supabaseUrl" | "serviceRoleKey">,
-  body: Record<string, string>,
+  body: ProcessOrderBody,
 ): Promise<number> {
   const res = await fetch(`${env.supabaseUrl}/functions/v1/process-order`, {
     method: "POST",

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { processOrderTrigger } from "./handler.ts";
+import { type ProcessOrderBody, processOrderTrigger } from "./handler.ts";
 
 const env = { supabaseUrl: "http://x", serviceRoleKey: "service-key" };
 
 Deno.test("a quiet webhook's signal is processed at once, by id", async () => {
-  const calls: Record<string, string>[] = [];
+  const calls: ProcessOrderBody[] = [];
   const trigger = processOrderTrigger(env, (body) => {
     calls.push(body);
     return Promise.resolve(1);
@@ -14,8 +14,19 @@ Deno.test("a quiet webhook's signal is processed at once, by id", async () => {
   assert.deepEqual(calls, [{ signal_id: "s1" }, { signal_id: "s2" }]);
 });
 
+Deno.test("a signal's webhook and symbol go along as the prefetch hint; a drain has none", async () => {
+  const calls: ProcessOrderBody[] = [];
+  const trigger = processOrderTrigger(env, (body) => {
+    calls.push(body);
+    return Promise.resolve(calls.length === 1 ? 50 : 0);
+  });
+  const hint = { config_id: "c1", symbol: "AAPL" };
+  await trigger("s1", hint);
+  assert.deepEqual(calls, [{ signal_id: "s1", prefetch: hint }, {}]);
+});
+
 Deno.test("signals accepted while a call is in flight are coalesced into one drain", async () => {
-  const calls: Record<string, string>[] = [];
+  const calls: ProcessOrderBody[] = [];
   let release!: () => void;
   const trigger = processOrderTrigger(env, async (body) => {
     calls.push(body);
@@ -31,7 +42,7 @@ Deno.test("signals accepted while a call is in flight are coalesced into one dra
 
 Deno.test("a full drain is followed by another", async () => {
   const processed = [50, 50, 3];
-  const calls: Record<string, string>[] = [];
+  const calls: ProcessOrderBody[] = [];
   const trigger = processOrderTrigger(env, (body) => {
     calls.push(body);
     return Promise.resolve(processed.shift() ?? 0);

@@ -6,6 +6,7 @@ import { type Broker, BrokerError, type BrokerOrder } from "../broker/types.ts";
 import { simulationPrice } from "../broker/simulation.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
 import { Constants } from "../database.types.ts";
+import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
 
 /** One line of process-order's summary. */
 export interface SignalResult {
@@ -26,6 +27,8 @@ export interface ProcessSignalDeps {
   log: Logger;
   /** Attempts (claims) after which a signal that keeps failing is `failed`; default 5. */
   maxAttempts?: number;
+  /** Told where each claimed signal goes, so later signals' broker reads can start early. */
+  prefetcher?: Pick<Prefetcher, "learn">;
 }
 
 /** Attempts before a signal that keeps failing transiently is given up. */
@@ -96,10 +99,11 @@ interface Ctx {
 export async function processClaimedSignal(
   claim: ClaimedSignal,
   deps: ProcessSignalDeps,
+  early?: EarlySnapshot,
 ): Promise<SignalResult> {
   const id = claim.signal.id;
   try {
-    return await run(claim, deps);
+    return await run(claim, deps, early);
   } catch (err) {
     deps.log.error("signal processing failed", err, { signal_id: id });
     const reason = err instanceof BrokerError
@@ -138,7 +142,11 @@ async function retryLater(
   return { signal_id: claim.signal.id, status: "retrying", reason };
 }
 
-async function run(claim: ClaimedSignal, deps: ProcessSignalDeps): Promise<SignalResult> {
+async function run(
+  claim: ClaimedSignal,
+  deps: ProcessSignalDeps,
+  early: EarlySnapshot | undefined,
+): Promise<SignalResult> {
   const { signal, config } = claim;
   if (!config) return await finish(claim, deps, "ignored", "the webhook config was deleted");
   if (!config.is_active) return await finish(claim, deps, "ignored", "the webhook is disabled");
@@ -162,15 +170,21 @@ async function run(claim: ClaimedSignal, deps: ProcessSignalDeps): Promise<Signa
       "Alpaca is not configured: set ALPACA_API_KEY and ALPACA_API_SECRET",
     );
   }
+  // The clock costs a broker request and only the trading_hours rule reads it.
+  const clock = settings.settings.trading_hours !== "any";
+  deps.prefetcher?.learn(
+    config.id,
+    broker.name === "alpaca" ? { live: true, clock } : { live: false },
+  );
   const ctx: Ctx = { claim, deps, broker, id: signal.id };
   if (claim.orders.length > 0) {
     return await settle(ctx, claim.orders, true, "resumed an interrupted attempt");
   }
 
   const symbol = signal.alert.ticker;
-  // The clock costs a broker request and only the trading_hours rule reads it.
   const snapshot: Snapshot = {
-    ...await broker.snapshot(symbol, { clock: settings.settings.trading_hours !== "any" }),
+    ...await (usableEarlySnapshot(early, { broker, symbol, clock }) ??
+      broker.snapshot(symbol, { clock })),
     orders_today: claim.orders_today,
   };
   const decision = decide({
@@ -287,7 +301,9 @@ async function place(ctx: Ctx, order: OrderRow, lookUpFirst: boolean): Promise<P
     if (found) return found;
   }
   try {
-    return await record(await broker.submit(order.request));
+    const sub = await broker.submit(order.request);
+    const r = await record(sub);
+    return r;
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
     if (err.kind === "rejected") {

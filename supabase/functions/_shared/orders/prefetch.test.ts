@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import type { Broker } from "../broker/types.ts";
+import { createPrefetcher, usableEarlySnapshot } from "./prefetch.ts";
+
+/** A broker that records its snapshot reads; nothing else is called by the prefetcher. */
+function recordingBroker(fail = false) {
+  const reads: { symbol: string; clock?: boolean }[] = [];
+  const broker = {
+    name: "alpaca",
+    snapshot(symbol: string, options?: { clock?: boolean }) {
+      reads.push({ symbol, clock: options?.clock });
+      return fail ? Promise.reject(new Error("broker down")) : Promise.resolve({
+        account: { equity: 1, buying_power: 1, cash: 1 },
+        position: null,
+        open_orders: [],
+        open_positions_count: 0,
+        asset: { tradable: true, fractionable: true, shortable: true },
+      });
+    },
+  } as unknown as Broker;
+  return { broker, reads };
+}
+
+const hint = { config_id: "c1", symbol: "AAPL" };
+
+Deno.test("nothing is read early for a webhook not yet seen, or one that simulates", () => {
+  const { broker, reads } = recordingBroker();
+  const prefetcher = createPrefetcher(() => broker);
+  assert.equal(prefetcher.start(hint), undefined);
+  prefetcher.learn("c1", { live: false });
+  assert.equal(prefetcher.start(hint), undefined);
+  assert.equal(prefetcher.start(null), undefined);
+  assert.deepEqual(reads, []);
+});
+
+Deno.test("a webhook whose last signal went live has its reads started, with the clock it used", () => {
+  const { broker, reads } = recordingBroker();
+  const prefetcher = createPrefetcher(() => broker);
+  prefetcher.learn("c1", { live: true, clock: true });
+  const early = prefetcher.start(hint);
+  assert.equal(early?.symbol, "AAPL");
+  assert.deepEqual(reads, [{ symbol: "AAPL", clock: true }]);
+  prefetcher.learn("c1", { live: false });
+  assert.equal(prefetcher.start(hint), undefined);
+  assert.equal(reads.length, 1);
+});
+
+Deno.test("without a live broker configured nothing is read", () => {
+  const prefetcher = createPrefetcher(() => null);
+  prefetcher.learn("c1", { live: true, clock: false });
+  assert.equal(prefetcher.start(hint), undefined);
+});
+
+Deno.test("early reads are used only for the same broker, symbol, and a clock when needed", () => {
+  const { broker } = recordingBroker();
+  const other = recordingBroker().broker;
+  const prefetcher = createPrefetcher(() => broker);
+  prefetcher.learn("c1", { live: true, clock: false });
+  const early = prefetcher.start(hint)!;
+  assert.equal(
+    usableEarlySnapshot(early, { broker, symbol: "AAPL", clock: false }),
+    early.snapshot,
+  );
+  assert.equal(usableEarlySnapshot(early, { broker, symbol: "MSFT", clock: false }), undefined);
+  assert.equal(
+    usableEarlySnapshot(early, { broker: other, symbol: "AAPL", clock: false }),
+    undefined,
+  );
+  assert.equal(usableEarlySnapshot(early, { broker, symbol: "AAPL", clock: true }), undefined);
+  assert.equal(usableEarlySnapshot(undefined, { broker, symbol: "AAPL", clock: false }), undefined);
+});
+
+Deno.test("failed early reads that are never used do not surface as unhandled errors", async () => {
+  const { broker } = recordingBroker(true);
+  const prefetcher = createPrefetcher(() => broker);
+  prefetcher.learn("c1", { live: true, clock: false });
+  const early = prefetcher.start(hint)!;
+  // Used ones still fail for the caller, who retries the signal as for any broker error.
+  await assert.rejects(early.snapshot, /broker down/);
+  prefetcher.start(hint);
+  await new Promise((r) => setTimeout(r, 10));
+});

@@ -1,0 +1,68 @@
+import type { Broker } from "../broker/types.ts";
+import type { Snapshot } from "../engine/types.ts";
+
+/** What receive-webhook knows of a signal before process-order claims it. */
+export interface PrefetchHint {
+  config_id: string;
+  symbol: string;
+}
+
+/** Broker reads started before the claim, for one symbol. */
+export interface EarlySnapshot {
+  broker: Broker;
+  symbol: string;
+  /** Whether the reads include the market clock. */
+  clock: boolean;
+  snapshot: Promise<Omit<Snapshot, "orders_today">>;
+}
+
+/** Where a webhook's last claimed signal went: the live broker (and whether it read the clock). */
+export type Route = { live: true; clock: boolean } | { live: false };
+
+/** Starts broker reads early, and learns from each claimed signal which webhooks to do it for. */
+export interface Prefetcher {
+  start(hint: PrefetchHint | null): EarlySnapshot | undefined;
+  learn(configId: string, route: Route): void;
+}
+
+/** How many webhooks' routes an isolate remembers. */
+const REMEMBERED_WEBHOOKS = 1000;
+
+/**
+ * Takes the claim, a database round trip, off the path from alert to order: process-order
+ * starts the live broker's reads for the hinted symbol while it claims the signal.
+ *
+ * The hint only chooses what to read early; the decision still uses the claimed signal and its
+ * settings, and reads for another symbol, or without a clock it turns out to need, are not
+ * used. Reads start only for a webhook whose last claimed signal went to the live broker, so a
+ * simulated webhook never spends the account's request budget on them, and the first signal
+ * of a webhook in an isolate is read after its claim as before.
+ */
+export function createPrefetcher(liveBroker: () => Broker | null): Prefetcher {
+  const routes = new Map<string, Route>();
+  return {
+    start(hint) {
+      const route = hint ? routes.get(hint.config_id) : undefined;
+      const broker = route?.live ? liveBroker() : null;
+      if (!hint || !route?.live || !broker) return undefined;
+      const snapshot = broker.snapshot(hint.symbol, { clock: route.clock });
+      // Unused reads may fail unobserved; used ones are awaited and fail as usual.
+      snapshot.catch(() => {});
+      return { broker, symbol: hint.symbol, clock: route.clock, snapshot };
+    },
+    learn(configId, route) {
+      routes.delete(configId);
+      if (routes.size >= REMEMBERED_WEBHOOKS) routes.delete(routes.keys().next().value!);
+      routes.set(configId, route);
+    },
+  };
+}
+
+/** The early reads when they are the ones this decision needs, else undefined. */
+export function usableEarlySnapshot(
+  early: EarlySnapshot | undefined,
+  need: { broker: Broker; symbol: string; clock: boolean },
+): EarlySnapshot["snapshot"] | undefined {
+  if (!early || early.broker !== need.broker || early.symbol !== need.symbol) return undefined;
+  return early.clock || !need.clock ? early.snapshot : undefined;
+}
