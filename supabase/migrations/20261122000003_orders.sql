@@ -287,6 +287,11 @@ declare
   v_ids uuid[];
   v_stale timestamptz := clock_timestamp() - make_interval(secs => p_stale_after_seconds);
 begin
+  -- The claim need not wait for its WAL flush, which takes it off the path from alert to
+  -- order: process-order sends nothing to a broker before an order intent is committed, and
+  -- that commit waits for the flush (see record_order_intent), which covers the claim before
+  -- it. A crash that loses the claim leaves the signal queued, claimed again, no order placed.
+  perform set_config('synchronous_commit', 'off', true);
   -- Each lookup locks what it picks and re-checks the status on the locked row, so two
   -- workers never claim one signal; each is served by an index, so a long history stays cheap.
   if p_signal_id is not null then
@@ -375,6 +380,11 @@ as $$
 declare
   v_order public.orders%rowtype;
 begin
+  -- An intent is the promise never to send this order twice, so its commit always waits for
+  -- the WAL flush, even in a transaction whose claim relaxed that.
+  if current_setting('synchronous_commit') = 'off' then
+    perform set_config('synchronous_commit', 'on', true);
+  end if;
   insert into public.orders
     (signal_id, config_id, user_id, client_order_id, purpose, broker, symbol, side, qty,
      notional, order_type, time_in_force, order_class, limit_price, stop_price, request)

@@ -7,7 +7,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
-select plan(32);
+select plan(34);
 
 insert into auth.users (id, email) values
   ('a11ce000-0000-4000-8000-000000000001', 'alice@example.com');
@@ -81,6 +81,11 @@ select is(
 );
 
 select is(
+  current_setting('synchronous_commit'), 'off',
+  'a claim commits without waiting for its WAL flush: no broker hears of it before an intent'
+);
+
+select is(
   jsonb_build_array(:'claim1'::jsonb -> 0 -> 'orders', :'claim1'::jsonb -> 0 -> 'orders_today'),
   '[[], 0]'::jsonb,
   'a fresh signal has no orders yet, and the config placed none today'
@@ -118,6 +123,11 @@ select public.record_order_intent('5a000000-0000-4000-8000-000000000001', 'simul
   '{"client_order_id": "story07-1-open", "symbol": "AAPL", "side": "buy", "qty": 2,
     "type": "limit", "limit_price": 101, "time_in_force": "gtc"}') as intent
 \gset
+
+select is(
+  current_setting('synchronous_commit'), 'on',
+  'recording an order intent waits for the WAL flush again, even in the claim''s transaction'
+);
 
 select is(
   :'intent'::jsonb - array['id', 'created_at', 'updated_at'],
