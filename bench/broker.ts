@@ -77,8 +77,10 @@ export async function brokerBench(o: BrokerBenchOptions) {
   // 1. latency, one alert at a time, spaced so the pacer never queues
   const ingestMs: number[] = [];
   for (let i = 0; i < o.alerts; i++) {
-    const sent = Date.now();
+    // Epoch milliseconds with sub-millisecond digits, comparable with the database's and the
+    // fake broker's microsecond timestamps.
     const t0 = performance.now();
+    const sent = (performance.timeOrigin + t0).toFixed(3);
     const res = await fetch(o.webhookUrl, {
       method: "POST",
       body: JSON.stringify({
@@ -87,7 +89,7 @@ export async function brokerBench(o: BrokerBenchOptions) {
         quantity: 1,
         price: 100,
         id: `latency-${i}-${crypto.randomUUID()}`,
-        comment: String(sent),
+        comment: sent,
       }),
     });
     ingestMs.push(performance.now() - t0);

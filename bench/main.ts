@@ -17,6 +17,8 @@ import { readEnv } from "../supabase/functions/_shared/env.ts";
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const levels = (Deno.env.get("BENCH_CONCURRENCY") ?? "1,8,32").split(",").map(Number);
+/** `BENCH_ONLY=broker` skips the ingest tables and runs only the order path. */
+const only = Deno.env.get("BENCH_ONLY") ?? "";
 
 interface Baseline {
   tps: number;
@@ -181,6 +183,16 @@ const fake = await spawnFakeAlpaca(
 );
 try {
   // 1. ingest alone: processing left to a sweep that does not run during the measurement
+  if (only !== "broker") await ingestAlone();
+  // 2. as deployed: every accepted alert starts processing (simulation) at once, then the
+  // order path against the fake broker
+  await ingestLiveAndBroker();
+} finally {
+  await fake.stop();
+  await Deno.remove(fakeLog);
+}
+
+async function ingestAlone() {
   const alone = await spawnStack({
     root,
     env: { ...BROKER_ENV(fake.url), PROCESS_ON_ACCEPT: "false", PROCESS_SWEEP_INTERVAL_MS: "0" },
@@ -198,20 +210,23 @@ try {
     await alone.stop();
     await removeStackDir(alone.dir);
   }
+}
 
-  // 2. as deployed: every accepted alert starts processing (simulation) at once
+async function ingestLiveAndBroker() {
   const stack = await spawnStack({
     root,
     env: { ...BROKER_ENV(fake.url), PROCESS_SWEEP_INTERVAL_MS: "1000" },
   });
   try {
     const u = await benchUser(stack);
-    await ingestRuns(
-      stack,
-      u,
-      "ingest with processing live (each alert also runs the simulation)",
-      false,
-    );
+    if (only !== "broker") {
+      await ingestRuns(
+        stack,
+        u,
+        "ingest with processing live (each alert also runs the simulation)",
+        false,
+      );
+    }
     const broker = await newConfig(u, "bench broker", { simulation: false });
     await brokerBench({
       sql: u.sql,
@@ -229,7 +244,4 @@ try {
     await stack.stop();
     await removeStackDir(stack.dir);
   }
-} finally {
-  await fake.stop();
-  await Deno.remove(fakeLog);
 }

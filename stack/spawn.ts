@@ -13,34 +13,34 @@ export interface SpawnedStack {
   stop(): Promise<void>;
 }
 
-/** Copies a child's output to a file and resolves once a line matches `pattern`. */
-async function untilLine(
-  child: Deno.ChildProcess,
+/**
+ * Starts a command whose output goes straight to `logFile` through a shell redirection, so no
+ * process of ours reads it: a chatty child never wakes the caller (the test runner, or the
+ * benchmark's load generator). Resolves with the child once a line matches `pattern`.
+ */
+async function spawnLogged(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> },
   logFile: string,
   pattern: RegExp,
   timeoutMs: number,
-): Promise<void> {
-  const file = await Deno.open(logFile, { write: true, create: true, truncate: true });
-  const writer = file.writable.getWriter();
-  const decoder = new TextDecoder();
-  let seen = "";
-  let matched = false;
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) {
-      await writer.write(chunk).catch(() => {});
-      if (!matched) {
-        seen += decoder.decode(chunk);
-        matched = pattern.test(seen);
-      }
-    }
-  };
-  pump(child.stdout).catch(() => {});
-  pump(child.stderr).catch(() => {});
+): Promise<Deno.ChildProcess> {
+  await Deno.writeTextFile(logFile, "");
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", 'log=$1; shift; exec "$@" >>"$log" 2>&1', "sh", logFile, ...args],
+    ...opts,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
   let exited = false;
   child.status.then(() => exited = true);
   const deadline = Date.now() + timeoutMs;
-  while (!matched) {
+  for (;;) {
+    const seen = await Deno.readTextFile(logFile).catch(() => "");
+    if (pattern.test(seen)) return child;
     if (exited || Date.now() > deadline) {
+      if (!exited) await stopChild(child);
       throw new Error(`did not start; see ${logFile}\n${seen.slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -71,8 +71,9 @@ export async function spawnFakeAlpaca(
   const extraArgs = credentials
     ? ["--key", credentials.keyId, "--secret", credentials.secretKey]
     : [];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
+  const child = await spawnLogged(
+    [
+      Deno.execPath(),
       "run",
       "-A",
       `--config=${root}/deno.json`,
@@ -81,10 +82,11 @@ export async function spawnFakeAlpaca(
       String(port),
       ...extraArgs,
     ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  await untilLine(child, logFile, /listening/, 60_000);
+    {},
+    logFile,
+    /listening/,
+    60_000,
+  );
   return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
 
@@ -114,19 +116,20 @@ export async function spawnStack(opts: {
     STACK_DIR: dir,
     ...(opts.env ?? {}),
   };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `--config=${opts.root}/deno.json`, `${opts.root}/stack/main.ts`, "--fresh"],
-    cwd: opts.root,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  try {
-    await untilLine(child, logFile, /\bready\b/, 300_000);
-  } catch (err) {
-    await stopChild(child);
-    throw err;
-  }
+  const child = await spawnLogged(
+    [
+      Deno.execPath(),
+      "run",
+      "-A",
+      `--config=${opts.root}/deno.json`,
+      `${opts.root}/stack/main.ts`,
+      "--fresh",
+    ],
+    { cwd: opts.root, env },
+    logFile,
+    /\bready\b/,
+    300_000,
+  );
   const stackEnv = parseDotEnv(await Deno.readTextFile(`${dir}/stack.env`));
   return {
     env: { ...env, ...stackEnv },

@@ -196,6 +196,16 @@ const alpacaError = (status: number, code: number, message: string) =>
   json(status, { code, message });
 
 /** Decimals as Alpaca writes them: strings, without float noise. */
+/**
+ * Now, as Alpaca writes order timestamps: RFC 3339 with sub-millisecond digits (here
+ * microseconds), so a benchmark can time the broker's acceptance finer than a millisecond.
+ */
+function alpacaNow(): string {
+  const ms = performance.timeOrigin + performance.now();
+  const micros = Math.floor((ms % 1) * 1000).toString().padStart(3, "0");
+  return new Date(Math.floor(ms)).toISOString().replace("Z", `${micros}Z`);
+}
+
 function dec(n: number): string {
   return String(Math.round(n * 1e9) / 1e9);
 }
@@ -344,7 +354,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       Math.round((parseDecimal(order.notional)! / price) * 1e9) /
         1e9;
     const signed = order.side === "buy" ? qty : -qty;
-    const now = new Date().toISOString();
+    const now = alpacaNow();
     Object.assign(order, {
       status: "filled",
       filled_qty: dec(qty),
@@ -374,7 +384,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   }
 
   function newOrder(fields: AlpacaOrderJson): AlpacaOrderJson {
-    const now = new Date().toISOString();
+    const now = alpacaNow();
     return {
       id: crypto.randomUUID(),
       client_order_id: crypto.randomUUID(),
@@ -534,7 +544,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     new Set(orders.flatMap((o) => (o.legs as AlpacaOrderJson[] | null)?.map((l) => l.id) ?? []));
 
   function cancel(order: AlpacaOrderJson): void {
-    const now = new Date().toISOString();
+    const now = alpacaNow();
     Object.assign(order, { status: "canceled", canceled_at: now, updated_at: now });
     for (const leg of (order.legs as AlpacaOrderJson[] | null) ?? []) {
       if (isOpen(leg)) cancel(leg);
