@@ -235,7 +235,7 @@ async function ingestLiveAndBroker() {
         `?token=${broker.token}`,
       configId: broker.id,
       root,
-      alerts: Number(Deno.env.get("BENCH_LATENCY_ALERTS") ?? 100),
+      alerts: Number(Deno.env.get("BENCH_LATENCY_ALERTS") ?? 200),
       burst: Number(Deno.env.get("BENCH_BURST") ?? 1000),
       timeScale: TIME_SCALE,
     });

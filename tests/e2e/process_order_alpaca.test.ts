@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { newUser, withDb } from "../support/stack.ts";
-import { createConfig, unique } from "../support/fixtures.ts";
+import { createConfig, type TestConfig, unique } from "../support/fixtures.ts";
 import {
   failNext,
   fakeOrdersFor,
@@ -253,25 +253,38 @@ async function requestsSince(mark: number): Promise<string[]> {
   return (await fakeRequests()).slice(mark).map((r) => `${r.method} ${r.path}`);
 }
 
+/** Sends one alert through receive-webhook, so process-order learns where the webhook trades. */
+async function firstSignal(config: TestConfig): Promise<void> {
+  assert.equal((await waitForSignal(await sendAlert(config, alert()))).status, "filled");
+}
+
+/**
+ * Queues an alert for `ticker` and calls process-order for it with a prefetch hint naming
+ * `hinted`, as receive-webhook does; returns the signal, how many signals the call claimed,
+ * and the broker requests made meanwhile.
+ */
+async function processHinted(config: TestConfig, ticker: string, hinted: string) {
+  const id = await queueAlert(config, alert({ ticker }));
+  const mark = (await fakeRequests()).length;
+  const res = await callProcessOrder(serviceKey(), {
+    signal_id: id,
+    prefetch: { config_id: config.id, symbol: hinted },
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  assert.equal((await waitForSignal(id)).status, "filled");
+  return { id, processed: res.json.processed, seen: await requestsSince(mark) };
+}
+
 Deno.test("a webhook's next signal is read from the broker once, while it is claimed", async () => {
   await resetFake();
   const config = await live();
-  // The first signal teaches process-order that this webhook trades live.
-  assert.equal((await waitForSignal(await sendAlert(config, alert()))).status, "filled");
-  // Called directly with receive-webhook's hint, so the test knows which call claimed the
-  // signal: the stack's sweep may win the claim now and then, and then it did the reading.
+  await firstSignal(config);
+  // The stack's sweep may win the claim now and then, and then it did the reading: try again.
   for (const [attempt, symbol] of ["MSFT", "NVDA", "AMZN"].entries()) {
-    const id = await queueAlert(config, alert({ ticker: symbol }));
-    const mark = (await fakeRequests()).length;
-    const res = await callProcessOrder(serviceKey(), {
-      signal_id: id,
-      prefetch: { config_id: config.id, symbol },
-    });
-    assert.equal(res.status, 200, JSON.stringify(res.json));
-    if (res.json.processed !== 1 && attempt < 2) continue;
-    assert.equal(res.json.processed, 1);
-    assert.equal((await waitForSignal(id)).status, "filled");
-    assert.deepEqual((await requestsSince(mark)).sort(), [
+    const run = await processHinted(config, symbol, symbol);
+    if (run.processed !== 1 && attempt < 2) continue;
+    assert.equal(run.processed, 1);
+    assert.deepEqual(run.seen.sort(), [
       "GET /v2/account",
       `GET /v2/assets/${symbol}`,
       "GET /v2/orders",
@@ -285,16 +298,8 @@ Deno.test("a webhook's next signal is read from the broker once, while it is cla
 Deno.test("a prefetch hint naming another symbol only costs its reads: the order is the signal's", async () => {
   await resetFake();
   const config = await live();
-  assert.equal((await waitForSignal(await sendAlert(config, alert()))).status, "filled");
-  const id = await queueAlert(config, alert({ ticker: "MSFT" }));
-  const mark = (await fakeRequests()).length;
-  const res = await callProcessOrder(serviceKey(), {
-    signal_id: id,
-    prefetch: { config_id: config.id, symbol: "WRONG" },
-  });
-  assert.equal(res.status, 200, JSON.stringify(res.json));
-  assert.equal((await waitForSignal(id)).status, "filled");
-  const seen = await requestsSince(mark);
+  await firstSignal(config);
+  const { id, seen } = await processHinted(config, "MSFT", "WRONG");
   // The reads for the hint started before the claim, and were not used.
   assert.ok(seen.includes("GET /v2/assets/WRONG"), seen.join(", "));
   assert.ok(seen.includes("GET /v2/assets/MSFT"), seen.join(", "));
@@ -306,14 +311,6 @@ Deno.test("a prefetch hint naming another symbol only costs its reads: the order
 Deno.test("a simulated webhook's hint spends nothing at the broker", async () => {
   await resetFake();
   const config = await createConfig(user.id, { simulation: true });
-  assert.equal((await waitForSignal(await sendAlert(config, alert()))).status, "filled");
-  const id = await queueAlert(config, alert({ ticker: "MSFT" }));
-  const mark = (await fakeRequests()).length;
-  const res = await callProcessOrder(serviceKey(), {
-    signal_id: id,
-    prefetch: { config_id: config.id, symbol: "AAPL" },
-  });
-  assert.equal(res.status, 200, JSON.stringify(res.json));
-  assert.equal((await waitForSignal(id)).status, "filled");
-  assert.deepEqual(await requestsSince(mark), []);
+  await firstSignal(config);
+  assert.deepEqual((await processHinted(config, "MSFT", "MSFT")).seen, []);
 });
