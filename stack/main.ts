@@ -1,7 +1,7 @@
 /**
  * `npm run dev` / `deno task dev`: the Docker-free stand-in for `supabase start` plus
- * `supabase functions serve` (contract section 3). Stays in the foreground until Ctrl-C or
- * SIGTERM, then stops everything it started, PostgreSQL included.
+ * `supabase functions serve` (contract section 3). Stays in the foreground until Ctrl-C,
+ * SIGTERM or SIGHUP, then stops everything it started, PostgreSQL included.
  */
 import postgres from "postgres";
 import { readStackSettings } from "./settings.ts";
@@ -12,6 +12,7 @@ import { loadOrCreateKeys } from "./keys.ts";
 import { discoverFunctions, startFunctions } from "./functions.ts";
 import { createGateway } from "./gateway.ts";
 import { DEMO } from "./demo.ts";
+import { claimStackDir } from "./orphans.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const log = (msg: string) => console.log(`[stack] ${msg}`);
@@ -35,10 +36,13 @@ async function shutdown(code: number) {
 }
 Deno.addSignalListener("SIGINT", () => shutdown(0));
 Deno.addSignalListener("SIGTERM", () => shutdown(0));
+// The terminal closing: stop cleanly, or PostgreSQL would run on with no stack to stop it.
+Deno.addSignalListener("SIGHUP", () => shutdown(0));
 
 try {
   await ensureOsPackages(log);
   await Deno.mkdir(settings.stackDir, { recursive: true });
+  cleanups.push(await claimStackDir(settings.stackDir, log));
   const supabaseUrl = `http://127.0.0.1:${settings.apiPort}`;
   const keys = await loadOrCreateKeys(settings.stackDir);
 

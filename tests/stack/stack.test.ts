@@ -187,3 +187,65 @@ Deno.test({
     await removeStackDir(dir);
   },
 });
+
+/** Whether a process is alive. */
+const alive = (pid: number) => Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+
+/** The postmaster's pid from the cluster's pid file, or 0 when there is none. */
+async function postmasterPid(dir: string): Promise<number> {
+  const text = await Deno.readTextFile(`${dir}/pgdata/data/postmaster.pid`).catch(() => "");
+  return Number(text.split("\n")[0]) || 0;
+}
+
+Deno.test({
+  name: "closing the terminal (SIGHUP) stops the stack and its PostgreSQL",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tv-hup-stack-" });
+    await Deno.chmod(dir, 0o755);
+    const env = { API_PORT: String(freePort()), DB_PORT: String(freePort()), STACK_DIR: dir };
+    const stack = await startStack(env);
+    assert.match(stack.output, /\bready\b/, stack.output);
+    const pg = await postmasterPid(dir);
+    assert.ok(pg > 0 && await alive(pg), "PostgreSQL runs");
+    stack.child.kill("SIGHUP");
+    assert.equal((await stack.child.status).code, 0);
+    assert.equal(await alive(pg), false, "PostgreSQL stopped with the stack");
+    await removeStackDir(dir);
+  },
+});
+
+Deno.test({
+  name: "a stack killed outright leaves PostgreSQL behind; the next start stops it and comes up",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tv-orphan-stack-" });
+    await Deno.chmod(dir, 0o755);
+    const env = { API_PORT: String(freePort()), DB_PORT: String(freePort()), STACK_DIR: dir };
+    const killed = await startStack(env);
+    assert.match(killed.output, /\bready\b/, killed.output);
+    const orphan = await postmasterPid(dir);
+    const workers = await Promise.all(
+      [...Deno.readDirSync(`${dir}/functions`)].map(async (f) =>
+        Number(await Deno.readTextFile(`${dir}/functions/${f.name}`))
+      ),
+    );
+    killed.child.kill("SIGKILL");
+    await killed.child.status;
+    assert.ok(await alive(orphan), "PostgreSQL outlives a stack killed outright");
+
+    const next = await startStack(env);
+    assert.match(next.output, /stopped PostgreSQL .* left by a stack that is gone/, next.output);
+    assert.match(next.output, /\bready\b/, next.output);
+    assert.equal(await alive(orphan), false, "the orphaned PostgreSQL was stopped");
+    for (const pid of workers) assert.equal(await alive(pid), false, `function ${pid} stopped`);
+    const health = await fetch(`http://127.0.0.1:${env.API_PORT}/health`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    next.child.kill("SIGTERM");
+    await next.child.status;
+    await removeStackDir(dir);
+  },
+});

@@ -1,0 +1,78 @@
+/**
+ * One stack per STACK_DIR, and nothing left behind by one that died.
+ *
+ * A stack records its pid in `STACK_DIR/stack.pid`. A new stack refuses the folder while that
+ * stack lives. When it is gone (killed outright, or the machine's OOM killer) but its PostgreSQL
+ * or function processes still run, the new stack stops them and starts as usual: otherwise
+ * every later start would be refused until someone found and killed them by hand.
+ */
+
+const STACK_SCRIPT = "stack/main.ts";
+
+async function cmdline(pid: number): Promise<string | null> {
+  const raw = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => null);
+  return raw === null ? null : raw.replaceAll("\0", " ");
+}
+
+async function pidIn(file: string): Promise<number> {
+  const text = await Deno.readTextFile(file).catch(() => "");
+  const pid = Number(text.split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : 0;
+}
+
+/**
+ * Signals `pid` if its command line still names `mark` (so a reused pid is left alone), then
+ * waits up to `timeoutMs` for it to exit.
+ */
+async function stop(pid: number, mark: string, signal: Deno.Signal, timeoutMs = 30_000) {
+  if (!(await cmdline(pid))?.includes(mark)) return false;
+  try {
+    Deno.kill(pid, signal);
+  } catch {
+    return false;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while ((await cmdline(pid)) !== null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+/**
+ * Claims `stackDir` for this process: refuses it while another stack runs there, and stops
+ * what a stack that is gone left running. Returns a release that removes the claim.
+ */
+export async function claimStackDir(
+  stackDir: string,
+  log: (msg: string) => void,
+): Promise<() => Promise<void>> {
+  const pidFile = `${stackDir}/stack.pid`;
+  const owner = await pidIn(pidFile);
+  if (owner && owner !== Deno.pid && (await cmdline(owner))?.includes(STACK_SCRIPT)) {
+    throw new Error(
+      `another stack (pid ${owner}) is already running in this STACK_DIR: stop it first, ` +
+        "or use another STACK_DIR",
+    );
+  }
+
+  const postmaster = await pidIn(`${stackDir}/pgdata/data/postmaster.pid`);
+  // Only the postmaster of this folder's cluster (its data may live elsewhere, linked).
+  const dataDir = await Deno.realPath(`${stackDir}/pgdata/data`).catch(() => "");
+  // SIGINT is PostgreSQL's fast shutdown: sessions roll back, a checkpoint, a clean exit.
+  if (postmaster && dataDir && await stop(postmaster, dataDir, "SIGINT")) {
+    log(`stopped PostgreSQL (pid ${postmaster}) left by a stack that is gone`);
+  }
+  for (
+    const entry of await Array.fromAsync(Deno.readDir(`${stackDir}/functions`)).catch(() => [])
+  ) {
+    const pid = await pidIn(`${stackDir}/functions/${entry.name}`);
+    if (pid && await stop(pid, "supabase/functions/", "SIGTERM", 5_000)) {
+      log(`stopped function ${entry.name.replace(/\.pid$/, "")} (pid ${pid}) left behind`);
+    }
+  }
+
+  await Deno.writeTextFile(pidFile, `${Deno.pid}\n`);
+  return async () => {
+    if (await pidIn(pidFile) === Deno.pid) await Deno.remove(pidFile).catch(() => {});
+  };
+}
