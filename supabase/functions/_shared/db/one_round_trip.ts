@@ -15,6 +15,9 @@ import type { Sql } from "./client.ts";
  * no type of its own: the SQL function's signature or an explicit cast types it, exactly as a
  * parameter is typed. Objects and arrays must be passed through `json()` and are sent as JSON
  * text; anything else is refused before any SQL is sent.
+ *
+ * The values are part of the statement text, so a server that logs failing statements shows
+ * them. Never pass a secret: webhook tokens reach these statements only as their SHA-256.
  */
 export type InlineValue = string | number | boolean | null | InlineJson;
 
