@@ -13,6 +13,7 @@ import { type ClaimedSignal, type OrderStore, sqlOrderStore } from "../_shared/o
 import { processClaimedSignal, type SignalResult } from "../_shared/orders/process_signal.ts";
 import { deliverDueNotifications } from "../_shared/orders/notify.ts";
 import { requirePost } from "../_shared/http/require_post.ts";
+import { tickerPattern } from "../_shared/alert/schema.ts";
 import {
   createPrefetcher,
   type EarlySnapshot,
@@ -50,8 +51,6 @@ const DRAIN_CAP = 50;
 
 /** What a request asks for: one signal (with an optional prefetch hint), or a drain. */
 export type ProcessRequest = { signalId: string; hint: PrefetchHint | null } | null;
-
-const SYMBOL = /^[A-Za-z0-9][A-Za-z0-9.\/:_-]{0,63}$/;
 
 /**
  * The signal to process, or null to drain; anything else is a 400 `invalid_payload`. Besides
@@ -91,7 +90,7 @@ function parseHint(
   if (typeof hint.config_id !== "string" || !UUID.test(hint.config_id)) {
     throw invalid("prefetch.config_id", "prefetch.config_id must be a uuid");
   }
-  if (typeof hint.symbol !== "string" || !SYMBOL.test(hint.symbol)) {
+  if (typeof hint.symbol !== "string" || !tickerPattern.test(hint.symbol)) {
     throw invalid("prefetch.symbol", "prefetch.symbol must be a ticker symbol");
   }
   return { config_id: hint.config_id.toLowerCase(), symbol: hint.symbol };

@@ -23,7 +23,7 @@ export interface ReceiveWebhookDeps {
    * Starts processing of an accepted signal; runs after the response is sent. The hint (the
    * webhook and symbol) lets process-order start its broker reads before it claims the signal.
    */
-  process: (signalId: string, hint: PrefetchHint) => Promise<void>;
+  process: (signalId: string, hint?: PrefetchHint) => Promise<void>;
   log: Logger;
 }
 
@@ -126,10 +126,10 @@ function respond(
   switch (outcome.outcome) {
     case "accepted":
       waitUntil(
-        ctx.deps.process(outcome.signal_id, {
-          config_id: ctx.configId.toLowerCase(),
-          symbol: ctx.parsed?.alert.ticker ?? "",
-        }),
+        ctx.deps.process(
+          outcome.signal_id,
+          ctx.parsed && { config_id: ctx.configId.toLowerCase(), symbol: ctx.parsed.alert.ticker },
+        ),
         (msg, err) =>
           ctx.deps.log.error(msg, err, { request_id: ctx.id, signal_id: outcome.signal_id }),
       );

@@ -19,8 +19,11 @@ export const MAX_TAKE_PROFIT_PERCENT = 1000;
 /** Longest `id` / `alert_id` kept, so the de-duplication key stays short. */
 export const MAX_ID_LENGTH = 200;
 
-/** A symbol after the exchange prefix is removed and it is upper-cased. */
-const tickerPattern = /^[A-Z0-9./-]{1,20}$/;
+/**
+ * A symbol after the exchange prefix is removed and it is upper-cased: what an accepted alert
+ * carries, and so what a prefetch hint to process-order may name.
+ */
+export const tickerPattern = /^[A-Z0-9./-]{1,20}$/;
 /** A decimal number in a string: "12.5", " 3 ", "-4", "1e3"; not "abc", "0x10" or "". */
 const decimalPattern = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
