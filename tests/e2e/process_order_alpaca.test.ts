@@ -258,13 +258,21 @@ async function firstSignal(config: TestConfig): Promise<void> {
   assert.equal((await waitForSignal(await sendAlert(config, alert()))).status, "filled");
 }
 
+/** A symbol no other story has traded, so its asset flags are not remembered yet. */
+const freshSymbol = () => `Q${unique().toUpperCase()}`;
+
 /**
  * Queues an alert for `ticker` and calls process-order for it with a prefetch hint naming
  * `hinted`, as receive-webhook does; returns the signal, how many signals the call claimed,
  * and the broker requests made meanwhile.
  */
-async function processHinted(config: TestConfig, ticker: string, hinted: string) {
-  const id = await queueAlert(config, alert({ ticker }));
+async function processHinted(
+  config: TestConfig,
+  ticker: string,
+  hinted: string,
+  fields: Record<string, unknown> = {},
+) {
+  const id = await queueAlert(config, alert({ ticker, ...fields }));
   const mark = (await fakeRequests()).length;
   const res = await callProcessOrder(serviceKey(), {
     signal_id: id,
@@ -279,8 +287,10 @@ Deno.test("a webhook's next signal is read from the broker once, while it is cla
   await resetFake();
   const config = await live();
   await firstSignal(config);
-  // The stack's sweep may win the claim now and then, and then it did the reading: try again.
-  for (const [attempt, symbol] of ["MSFT", "NVDA", "AMZN"].entries()) {
+  // The stack's sweep may win the claim now and then, and then it did the reading: the story
+  // is told again with another symbol.
+  for (const attempt of [0, 1, 2]) {
+    const symbol = freshSymbol();
     const run = await processHinted(config, symbol, symbol);
     if (run.processed !== 1 && attempt < 2) continue;
     assert.equal(run.processed, 1);
@@ -299,18 +309,44 @@ Deno.test("a prefetch hint naming another symbol only costs its reads: the order
   await resetFake();
   const config = await live();
   await firstSignal(config);
-  const { id, seen } = await processHinted(config, "MSFT", "WRONG");
+  const [symbol, wrong] = [freshSymbol(), freshSymbol()];
+  const { id, seen } = await processHinted(config, symbol, wrong);
   // The reads for the hint started before the claim, and were not used.
-  assert.ok(seen.includes("GET /v2/assets/WRONG"), seen.join(", "));
-  assert.ok(seen.includes("GET /v2/assets/MSFT"), seen.join(", "));
+  assert.ok(seen.includes(`GET /v2/assets/${wrong}`), seen.join(", "));
+  assert.ok(seen.includes(`GET /v2/assets/${symbol}`), seen.join(", "));
   const posts = await orderPostsFor(id);
   assert.equal(posts.length, 1);
-  assert.equal((posts[0].body as { symbol: string }).symbol, "MSFT");
+  assert.equal((posts[0].body as { symbol: string }).symbol, symbol);
 });
 
 Deno.test("a simulated webhook's hint spends nothing at the broker", async () => {
   await resetFake();
   const config = await createConfig(user.id, { simulation: true });
   await firstSignal(config);
-  assert.deepEqual((await processHinted(config, "MSFT", "MSFT")).seen, []);
+  const symbol = freshSymbol();
+  assert.deepEqual((await processHinted(config, symbol, symbol)).seen, []);
+});
+
+Deno.test("a symbol traded again within a minute costs four broker requests: its asset is not read again", async () => {
+  await resetFake();
+  const config = await live();
+  await firstSignal(config);
+  // As above, a story the sweep interrupted (by claiming first) is told again.
+  for (const attempt of [0, 1, 2]) {
+    const symbol = freshSymbol();
+    const buy = await processHinted(config, symbol, symbol);
+    const sell = await processHinted(config, symbol, symbol, { action: "sell" });
+    if ((buy.processed !== 1 || sell.processed !== 1) && attempt < 2) continue;
+    assert.ok(buy.seen.includes(`GET /v2/assets/${symbol}`), buy.seen.join(", "));
+    assert.deepEqual(sell.seen.sort(), [
+      "GET /v2/account",
+      "GET /v2/orders",
+      "GET /v2/positions",
+      "POST /v2/orders",
+    ]);
+    const [order] = await ordersOf(sell.id);
+    assert.equal(order.side, "sell");
+    assert.equal(order.purpose, "close");
+    break;
+  }
 });

@@ -518,3 +518,39 @@ Deno.test("alpacaBasePath trims slashes and a pasted /v2", () => {
   );
   assert.equal(alpacaBasePath("http://127.0.0.1:4010"), "http://127.0.0.1:4010");
 });
+
+Deno.test("a symbol traded again within a minute is not looked up again: three reads, not four", () =>
+  withFake(async (fake, broker) => {
+    await broker.snapshot("AAPL", { clock: false });
+    await broker.snapshot("aapl", { clock: false });
+    assert.equal(fake.count("GET /v2/assets/{symbol}"), 1);
+    assert.equal(fake.count("GET /v2/account"), 2);
+    await broker.snapshot("MSFT", { clock: false });
+    assert.equal(fake.count("GET /v2/assets/{symbol}"), 2);
+  }));
+
+Deno.test("asset flags are read again once they are older than assetCacheMs, or every time at 0", async () => {
+  await withFake(async (fake, broker) => {
+    await broker.snapshot("AAPL", { clock: false });
+    fake.setAsset("AAPL", { shortable: false });
+    await new Promise((r) => setTimeout(r, 80));
+    const later = await broker.snapshot("AAPL", { clock: false });
+    assert.equal(later.asset?.shortable, false);
+    assert.equal(fake.count("GET /v2/assets/{symbol}"), 2);
+  }, { assetCacheMs: 50 });
+  await withFake(async (fake, broker) => {
+    await broker.snapshot("AAPL", { clock: false });
+    await broker.snapshot("AAPL", { clock: false });
+    assert.equal(fake.count("GET /v2/assets/{symbol}"), 2);
+  }, { assetCacheMs: 0 });
+});
+
+Deno.test("a failed asset read is not remembered", () =>
+  withFake(async (fake, broker) => {
+    fake.failNext({ path: "GET /v2/assets/{symbol}", status: 503 });
+    const e = await brokerError(broker.snapshot("AAPL", { clock: false }));
+    assert.equal(e.kind, "ambiguous");
+    const snap = await broker.snapshot("AAPL", { clock: false });
+    assert.equal(snap.asset?.tradable, true);
+    assert.equal(fake.count("GET /v2/assets/{symbol}"), 2);
+  }));
