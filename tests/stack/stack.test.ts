@@ -188,6 +188,23 @@ Deno.test({
   },
 });
 
+/** A new STACK_DIR PostgreSQL may enter, with free ports for a stack in it. */
+async function newStackDir(prefix: string) {
+  const dir = await Deno.makeTempDir({ prefix });
+  await Deno.chmod(dir, 0o755);
+  return {
+    dir,
+    env: { API_PORT: String(freePort()), DB_PORT: String(freePort()), STACK_DIR: dir },
+  };
+}
+
+/** Starts a stack and checks that it came up. */
+async function startReadyStack(env: Record<string, string>) {
+  const stack = await startStack(env);
+  assert.match(stack.output, /\bready\b/, stack.output);
+  return stack;
+}
+
 /** Whether a process is alive. */
 const alive = (pid: number) => Deno.stat(`/proc/${pid}`).then(() => true, () => false);
 
@@ -202,11 +219,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "tv-hup-stack-" });
-    await Deno.chmod(dir, 0o755);
-    const env = { API_PORT: String(freePort()), DB_PORT: String(freePort()), STACK_DIR: dir };
-    const stack = await startStack(env);
-    assert.match(stack.output, /\bready\b/, stack.output);
+    const { dir, env } = await newStackDir("tv-hup-stack-");
+    const stack = await startReadyStack(env);
     const pg = await postmasterPid(dir);
     assert.ok(pg > 0 && await alive(pg), "PostgreSQL runs");
     stack.child.kill("SIGHUP");
@@ -221,11 +235,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "tv-orphan-stack-" });
-    await Deno.chmod(dir, 0o755);
-    const env = { API_PORT: String(freePort()), DB_PORT: String(freePort()), STACK_DIR: dir };
-    const killed = await startStack(env);
-    assert.match(killed.output, /\bready\b/, killed.output);
+    const { dir, env } = await newStackDir("tv-orphan-stack-");
+    const killed = await startReadyStack(env);
     const orphan = await postmasterPid(dir);
     const workers = await Promise.all(
       [...Deno.readDirSync(`${dir}/functions`)].map(async (f) =>
