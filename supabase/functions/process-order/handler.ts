@@ -19,6 +19,7 @@ import {
   type EarlySnapshot,
   type PrefetchHint,
 } from "../_shared/orders/prefetch.ts";
+import { isUuid } from "../_shared/uuid.ts";
 
 /**
  * process-order (contract section 6): for the service role only, processes one signal
@@ -46,7 +47,6 @@ export interface Summary {
   results: SignalResult[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DRAIN_CAP = 50;
 
 /** What a request asks for: one signal (with an optional prefetch hint), or a drain. */
@@ -70,7 +70,7 @@ export function parseRequest(body: unknown): ProcessRequest {
     if (prefetch !== undefined) throw invalid("prefetch", "prefetch goes with a signal_id");
     return null;
   }
-  if (typeof id !== "string" || !UUID.test(id)) {
+  if (!isUuid(id)) {
     throw invalid("signal_id", "signal_id must be a uuid");
   }
   return { signalId: id.toLowerCase(), hint: parseHint(prefetch, invalid) };
@@ -87,7 +87,7 @@ function parseHint(
   }
   const extra = Object.keys(value).filter((k) => k !== "config_id" && k !== "symbol");
   if (extra.length > 0) throw invalid(`prefetch.${extra[0]}`, `unknown field '${extra[0]}'`);
-  if (typeof hint.config_id !== "string" || !UUID.test(hint.config_id)) {
+  if (!isUuid(hint.config_id)) {
     throw invalid("prefetch.config_id", "prefetch.config_id must be a uuid");
   }
   if (typeof hint.symbol !== "string" || !tickerPattern.test(hint.symbol)) {

@@ -13,6 +13,7 @@ import {
 } from "../_shared/webhook_config.ts";
 import { buildOpenApiDocument } from "../_shared/openapi/document.ts";
 import * as store from "./store.ts";
+import { isUuid } from "../_shared/uuid.ts";
 
 /**
  * One small function per webhook-configs operation (contract section 5). Each takes the
@@ -34,15 +35,13 @@ export interface UserContext extends OperationContext {
   user: UserClaims;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The `{id}` path parameter. A malformed id answers the same 404 as another user's config,
  * so the response never tells the two apart.
  */
 export function configIdParam(params: Record<string, string>): string {
   const id = params.id ?? "";
-  if (!UUID.test(id)) throw configNotFound();
+  if (!isUuid(id)) throw configNotFound();
   return id.toLowerCase();
 }
 
@@ -65,7 +64,7 @@ export async function createConfig(ctx: UserContext): Promise<Response> {
   const values = parseCreateConfig(await readJson(ctx.req), ctx.env);
   const id = crypto.randomUUID();
   const token = generateWebhookToken();
-  const tokenHash = await hashWebhookToken(token);
+  const tokenHash = hashWebhookToken(token);
   const row = await asUser(ctx.sql, ctx.user, (tx) =>
     store.insertConfig(tx, {
       id,
@@ -113,7 +112,7 @@ export async function deleteConfig(ctx: UserContext): Promise<Response> {
 export async function rotateToken(ctx: UserContext): Promise<Response> {
   const id = configIdParam(ctx.params);
   const token = generateWebhookToken();
-  const tokenHash = await hashWebhookToken(token);
+  const tokenHash = hashWebhookToken(token);
   const row = await asUser(ctx.sql, ctx.user, async (tx) => {
     if (!await store.rotateTokenHash(tx, id, tokenHash)) throw configNotFound();
     return await store.selectConfig(tx, id);

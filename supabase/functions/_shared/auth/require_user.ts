@@ -1,14 +1,13 @@
 import { ApiError, ErrorCode } from "../errors.ts";
 import type { FunctionEnv } from "../env.ts";
 import { authenticate, type Claims } from "./jwt.ts";
+import { isUuid } from "../uuid.ts";
 
 /** The verified claims of a signed-in user: role `authenticated` and a uuid `sub`. */
 export interface UserClaims extends Claims {
   sub: string;
   role: "authenticated";
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Authenticates a request as a signed-in user: the bearer token must verify (HS256 with the
@@ -30,7 +29,7 @@ export async function requireUser(req: Request, env: FunctionEnv): Promise<UserC
       "sign in: this API needs a user's access token, not an API key",
     );
   }
-  if (typeof claims.sub !== "string" || !UUID.test(claims.sub)) {
+  if (!isUuid(claims.sub)) {
     throw new ApiError(401, ErrorCode.unauthorized, "token subject is not a user id");
   }
   return claims as UserClaims;

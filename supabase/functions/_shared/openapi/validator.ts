@@ -1,5 +1,6 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { JsonObject } from "./document.ts";
+import { UUID_PATTERN } from "../uuid.ts";
 
 /**
  * Checks for an OpenAPI 3.1 document and for real responses against it, used by the contract
@@ -38,7 +39,7 @@ export interface ContractValidator {
 function newAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
   ajv.addVocabulary(OPENAPI_KEYWORDS);
-  ajv.addFormat("uuid", /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+  ajv.addFormat("uuid", UUID_PATTERN);
   ajv.addFormat("date-time", (s: string) => /^\d{4}-\d\d-\d\dT/.test(s) && !isNaN(Date.parse(s)));
   ajv.addFormat("uri", (s: string) => URL.canParse(s));
   return ajv;
