@@ -87,7 +87,7 @@ async function newConfig(u: BenchUser, name: string, extra: Record<string, unkno
   const token = generateWebhookToken();
   const [config] = await u.sql`
     insert into public.webhook_configs (user_id, name, security_token_hash, settings)
-    values (${u.userId}, ${name}, ${await hashWebhookToken(token)},
+    values (${u.userId}, ${name}, ${hashWebhookToken(token)},
             ${u.sql.json({ ...u.settings, ...extra })})
     returning id`;
   return { id: config.id as string, token };
@@ -116,7 +116,7 @@ async function ingestRuns(
   const sqlOnlyScript = await Deno.makeTempFile({ suffix: ".sql" });
   await Deno.writeTextFile(
     sqlOnlyScript,
-    `select public.ingest_signal('${sqlOnlyConfig.id}'::uuid, '${await hashWebhookToken(
+    `select public.ingest_signal('${sqlOnlyConfig.id}'::uuid, '${hashWebhookToken(
       sqlOnlyConfig.token,
     )}', null, ` +
       `false, false, false, false, '{"ticker":"AAPL","action":"buy","price":190.5}'::jsonb, ` +

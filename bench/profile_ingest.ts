@@ -29,7 +29,7 @@ try {
   const settings = { ...defaultSettings(readEnv(() => undefined)), rate_limit_per_minute: 0 };
   const [config] = await sql`
     insert into public.webhook_configs (user_id, name, security_token_hash, settings)
-    values (${userId}, 'profile', ${await hashWebhookToken(token)}, ${sql.json(settings)})
+    values (${userId}, 'profile', ${hashWebhookToken(token)}, ${sql.json(settings)})
     returning id`;
   await sql.end();
 

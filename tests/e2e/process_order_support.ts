@@ -49,9 +49,9 @@ export async function queueAlert(
   body: Record<string, unknown>,
 ): Promise<string> {
   const parsed = parseAlert(body);
-  const [row] = await withDb(async (sql) =>
+  const [row] = await withDb((sql) =>
     sql`select public.ingest_signal(
-          ${config.id}::uuid, ${await hashWebhookToken(config.token)}, null, false, false,
+          ${config.id}::uuid, ${hashWebhookToken(config.token)}, null, false, false,
           false, false, ${sql.json(parsed.payload as never)}::jsonb,
           ${sql.json(parsed.alert as never)}::jsonb, array[]::text[],
           ${dedupeKey(parsed.alert, parsed.payload)}) as result`

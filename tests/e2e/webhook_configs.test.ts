@@ -75,7 +75,7 @@ Deno.test("POST with only a name is 201 with the config, its webhook_url and a t
   assert.match(token, /^[A-Za-z0-9_-]{43}$/, "32 random bytes in base64url");
 
   const row = await storedRow(data.id);
-  assert.equal(row.security_token_hash, await hashWebhookToken(token));
+  assert.equal(row.security_token_hash, hashWebhookToken(token));
   assert.equal(row.webhook_url, data.webhook_url);
   assert.deepEqual(row.settings, contractDefaults, "every settings key is stored");
   assert.equal(JSON.stringify(res.json).includes(row.security_token_hash), false);

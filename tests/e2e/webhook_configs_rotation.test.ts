@@ -62,7 +62,7 @@ Deno.test("rotation stores only the new token's SHA-256 and returns the token on
   const [row] = await withDb((sql) =>
     sql`select security_token_hash from public.webhook_configs where id = ${created.id}`
   );
-  assert.equal(row.security_token_hash, await hashWebhookToken(fresh));
+  assert.equal(row.security_token_hash, hashWebhookToken(fresh));
   const hits = await withDb((sql) =>
     sql`select count(*)::int as n from public.audit_log where new_row::text like ${
       "%" + fresh + "%"

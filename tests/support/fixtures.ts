@@ -24,7 +24,7 @@ export async function createConfig(
   const { is_active = true, notification_preferences = {}, ...settingsOverrides } = overrides;
   const token = generateWebhookToken();
   const settings = { ...defaultSettings(readEnv(() => undefined)), ...settingsOverrides };
-  const hash = await hashWebhookToken(token);
+  const hash = hashWebhookToken(token);
   const [row] = await withDb((sql) =>
     sql`insert into public.webhook_configs
           (user_id, name, security_token_hash, settings, is_active, notification_preferences)

@@ -10,6 +10,7 @@ import { waitUntil } from "../_shared/wait_until.ts";
 import { type Ingest, type IngestOutcome, sqlIngest } from "./ingest.ts";
 import { requirePost } from "../_shared/http/require_post.ts";
 import type { PrefetchHint } from "../_shared/orders/prefetch.ts";
+import { isUuid } from "../_shared/uuid.ts";
 
 /**
  * receive-webhook (contract section 4): authenticates a TradingView alert by its webhook
@@ -28,7 +29,6 @@ export interface ReceiveWebhookDeps {
 }
 
 const CONFIG_PATH = new URLPattern({ pathname: "*/receive-webhook/:id{/}?" });
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const invalidToken = () =>
   new ApiError(401, ErrorCode.invalidToken, "unknown webhook or wrong token");
@@ -57,7 +57,7 @@ export function createReceiveWebhook(
       const bytes = await readBodyCapped(req);
       const url = new URL(req.url);
       const configId = CONFIG_PATH.exec(url)?.pathname.groups.id ?? "";
-      if (!UUID.test(configId)) throw invalidToken();
+      if (!isUuid(configId)) throw invalidToken();
       const outer = outerToken(req, url);
 
       let body: unknown;
@@ -83,8 +83,8 @@ export function createReceiveWebhook(
 
       const outcome = await deps.ingest({
         configId: configId.toLowerCase(),
-        outerTokenHash: outer ? await hashWebhookToken(outer) : null,
-        bodyTokenHash: bodyToken ? await hashWebhookToken(bodyToken) : null,
+        outerTokenHash: outer ? hashWebhookToken(outer) : null,
+        bodyTokenHash: bodyToken ? hashWebhookToken(bodyToken) : null,
         outerLegacy: legacy(outer),
         bodyLegacy: legacy(bodyToken),
         parseFailed: parseError !== undefined,

@@ -15,8 +15,8 @@ export function generateWebhookToken(): string {
 }
 
 /** Hex SHA-256 of a token, as `webhook_configs.security_token_hash` holds it. */
-export function hashWebhookToken(token: string): Promise<string> {
-  return Promise.resolve(sha256Hex(token));
+export function hashWebhookToken(token: string): string {
+  return sha256Hex(token);
 }
 
 /**
