@@ -1,5 +1,6 @@
 import * as jose from "jose";
 import { ApiError, ErrorCode } from "../errors.ts";
+import { setBounded } from "../bounded_map.ts";
 
 /** The claims of a verified Supabase access token or API key. */
 export interface Claims extends jose.JWTPayload {
@@ -81,8 +82,12 @@ export async function verifyJwt(token: string, trust: JwtTrust): Promise<Claims>
   const claims = Object.freeze(await verifyUncached(token, trust));
   const exp = typeof claims.exp === "number" ? claims.exp * 1000 : now;
   if (exp > now) {
-    if (cache.size >= VERIFIED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-    cache.set(token, { claims, until: Math.min(exp, now + VERIFIED_TTL_MS) });
+    setBounded(
+      cache,
+      token,
+      { claims, until: Math.min(exp, now + VERIFIED_TTL_MS) },
+      VERIFIED_CACHE_SIZE,
+    );
   }
   return claims;
 }

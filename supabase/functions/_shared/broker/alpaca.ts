@@ -12,6 +12,7 @@ import {
 } from "./alpaca_mapping.ts";
 import { accountPacer, type Pacer } from "./pacer.ts";
 import { type Broker, BrokerError, type BrokerOrder } from "./types.ts";
+import { setBounded } from "../bounded_map.ts";
 
 /** How to reach one Alpaca account. */
 export interface AlpacaBrokerOptions {
@@ -124,9 +125,7 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
       )
     ));
     if (assetCacheMs > 0) {
-      assetCache.delete(key);
-      if (assetCache.size >= ASSET_CACHE_SIZE) assetCache.delete(assetCache.keys().next().value!);
-      assetCache.set(key, { until: now + assetCacheMs, flags });
+      setBounded(assetCache, key, { until: now + assetCacheMs, flags }, ASSET_CACHE_SIZE);
       // A failed read is not remembered.
       flags.catch(() => assetCache.get(key)?.flags === flags && assetCache.delete(key));
     }

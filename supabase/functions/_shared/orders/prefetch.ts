@@ -1,5 +1,6 @@
 import type { Broker } from "../broker/types.ts";
 import type { Snapshot } from "../engine/types.ts";
+import { setBounded } from "../bounded_map.ts";
 
 /** What receive-webhook knows of a signal before process-order claims it. */
 export interface PrefetchHint {
@@ -42,19 +43,16 @@ export function createPrefetcher(liveBroker: () => Broker | null): Prefetcher {
   const routes = new Map<string, Route>();
   return {
     start(hint) {
-      const route = hint ? routes.get(hint.config_id) : undefined;
+      if (!hint) return undefined;
+      const route = routes.get(hint.config_id);
       const broker = route?.live ? liveBroker() : null;
-      if (!hint || !route?.live || !broker) return undefined;
+      if (!route?.live || !broker) return undefined;
       const snapshot = broker.snapshot(hint.symbol, { clock: route.clock });
       // Unused reads may fail unobserved; used ones are awaited and fail as usual.
       snapshot.catch(() => {});
       return { broker, symbol: hint.symbol, clock: route.clock, snapshot };
     },
-    learn(configId, route) {
-      routes.delete(configId);
-      if (routes.size >= REMEMBERED_WEBHOOKS) routes.delete(routes.keys().next().value!);
-      routes.set(configId, route);
-    },
+    learn: (configId, route) => setBounded(routes, configId, route, REMEMBERED_WEBHOOKS),
   };
 }
 

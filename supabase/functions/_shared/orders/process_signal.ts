@@ -84,7 +84,6 @@ interface Ctx {
   claim: ClaimedSignal;
   deps: ProcessSignalDeps;
   broker: Broker;
-  id: string;
 }
 
 /**
@@ -176,7 +175,7 @@ async function run(
     config.id,
     broker.name === "alpaca" ? { live: true, clock } : { live: false },
   );
-  const ctx: Ctx = { claim, deps, broker, id: signal.id };
+  const ctx: Ctx = { claim, deps, broker };
   if (claim.orders.length > 0) {
     return await settle(ctx, claim.orders, true, "resumed an interrupted attempt");
   }

@@ -85,9 +85,6 @@ export interface OrderStore {
   /** The current status and reason of a signal, or null when there is no such signal. */
   signalState(signalId: string): Promise<{ status: string; reason: string | null } | null>;
   logSignalEvent(signalId: string, event: string, detail: unknown): Promise<void>;
-  recordOrderIntent(signalId: string, broker: OrderRow["broker"], intent: OrderIntent): Promise<
-    OrderRow
-  >;
   /** Logs the decision and records every intent of its plan, in one round trip. */
   recordDecision(
     signalId: string,
@@ -158,11 +155,6 @@ export function sqlOrderStore(pool: Sql): OrderStore {
     },
     async logSignalEvent(signalId, event, detail) {
       await sql`select public.log_signal_event(${signalId}, ${event}, ${json(detail)})`;
-    },
-    async recordOrderIntent(signalId, broker, intent) {
-      const [row] = await sql`select public.record_order_intent(
-        ${signalId}, ${broker}::public.broker_kind, ${json(intent)}) as o`;
-      return orderRow(row.o);
     },
     async recordDecision(signalId, broker, detail, intents) {
       const [row] = await sql`select public.record_decision(
