@@ -247,6 +247,17 @@ Deno.test("400 unresolved_placeholder names the field", async () => {
   assert.equal(error.issues[0].path, "price");
 });
 
+Deno.test("the webhook id may carry a trailing slash or capitals; a longer path is an unknown webhook", async () => {
+  const c = await createConfig(user.id);
+  assert.equal((await post(`${c.id}/`, alert(), { query: q(c) })).status, 202);
+  assert.equal((await post(c.id.toUpperCase(), alert(), { query: q(c) })).status, 202);
+  const longer = await post(`${c.id}/extra`, alert(), { query: q(c) });
+  assert.equal(longer.status, 401);
+  assert.equal((longer.json.error as { code: string }).code, "invalid_token");
+  assert.equal((await post("", alert(), { query: q(c) })).status, 401);
+  assert.equal((await signalsOf(c.id)).length, 2);
+});
+
 Deno.test("401 invalid_token: bad id, unknown config, wrong query, header or body token, or none; unknown and wrong look the same", async () => {
   const c = await createConfig(user.id);
   const cases = [
