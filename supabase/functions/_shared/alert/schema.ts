@@ -207,6 +207,18 @@ const tokenShape = {
 
 const alertShape = { ...canonicalFields, ...aliasFields(), ...tokenShape };
 
+/**
+ * Each optional canonical field with the names it may be sent under (itself first, then its
+ * aliases), worked out once rather than for every alert.
+ */
+const namesOfField: [CanonicalField, string[]][] =
+  (Object.keys(canonicalFields) as CanonicalField[])
+    .filter((field) => field !== "ticker" && field !== "action")
+    .map((field) => [
+      field,
+      [field, ...Object.entries(aliasOf).filter(([, to]) => to === field).map(([alias]) => alias)],
+    ]);
+
 type AlertInputShape = typeof alertShape;
 
 /**
@@ -224,12 +236,8 @@ export const alertSchema: z.ZodType<NormalizedAlert, z.input<z.ZodObject<AlertIn
     ) => {
       if (value !== undefined && value !== null) alert[key] = value;
     };
-    for (const field of Object.keys(canonicalFields) as CanonicalField[]) {
-      if (field === "ticker" || field === "action") continue;
-      put(
-        field,
-        pickAlias(raw, [field, ...aliasesOf(field)], ctx) as NormalizedAlert[typeof field],
-      );
+    for (const [field, names] of namesOfField) {
+      put(field, pickAlias(raw, names, ctx) as NormalizedAlert[typeof field]);
     }
     checkOrderType(alert, ctx);
     return alert;
@@ -327,10 +335,6 @@ function summarize(issues: Issue[]): string {
   const head = first.path === "" ? first.message : `'${first.path}' ${first.message}`;
   const more = issues.length - 1;
   return more === 0 ? head : `${head} (and ${more} more ${more === 1 ? "issue" : "issues"})`;
-}
-
-function aliasesOf(field: CanonicalField): string[] {
-  return Object.entries(aliasOf).filter(([, target]) => target === field).map(([alias]) => alias);
 }
 
 /**
