@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { FunctionEnv } from "./env.ts";
+import { isPlainObject, type JsonObject, mergeDeep } from "./merge_deep.ts";
 
 /**
  * The trading settings of one webhook config (contract section 5). Every key has a default;
@@ -82,4 +83,12 @@ export function defaultSettings(env: FunctionEnv): Settings {
     default_order_type: "market",
     default_time_in_force: "day",
   };
+}
+
+/**
+ * A config's stored settings over the defaults, merged deeply: keys the row lacks take the
+ * default. This one merge is both what users are shown and what the engine applies.
+ */
+export function settingsOver(defaults: Settings, stored: unknown): JsonObject {
+  return mergeDeep(defaults, isPlainObject(stored) ? stored : {});
 }

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { ApiError } from "./errors.ts";
 import { readEnv } from "./env.ts";
 import { defaultSettings } from "./settings.ts";
+import { mergeDeep } from "./merge_deep.ts";
 import {
   type ConfigRow,
   configSchema,
-  mergeDeep,
   mergeNotificationPreferences,
   parseConfigPatch,
   parseCreateConfig,

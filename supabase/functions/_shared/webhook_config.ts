@@ -2,7 +2,14 @@ import { z } from "zod";
 import { ApiError, ErrorCode, type Issue } from "./errors.ts";
 import type { FunctionEnv } from "./env.ts";
 import { formatJsonPath } from "./http/body.ts";
-import { defaultSettings, type Settings, settingsSchema, sizingSchema } from "./settings.ts";
+import {
+  defaultSettings,
+  type Settings,
+  settingsOver,
+  settingsSchema,
+  sizingSchema,
+} from "./settings.ts";
+import { isPlainObject, type JsonObject, mergeDeep } from "./merge_deep.ts";
 
 /**
  * A webhook config as the webhook-configs API reads and writes it (contract section 5): the
@@ -133,8 +140,6 @@ export interface ConfigRow {
   updated_at: string;
 }
 
-type JsonObject = Record<string, unknown>;
-
 /** The receive-webhook URL of a config, from the deployment's public URL. */
 export function webhookUrlFor(supabaseUrl: string, configId: string): string {
   return `${supabaseUrl.replace(/\/+$/, "")}/functions/v1/receive-webhook/${configId}`;
@@ -148,7 +153,7 @@ export function parseCreateConfig(body: unknown, env: FunctionEnv): NewConfigVal
   const input = parseBody(createConfigSchema, body);
   const settings = validated(
     settingsSchema,
-    mergeDeep(defaultSettings(env), input.settings ?? {}),
+    settingsOver(defaultSettings(env), input.settings),
     ["settings"],
   );
   const prefs = validated(
@@ -181,7 +186,7 @@ export function parseConfigPatch(
   if (input.description !== undefined) changes.description = input.description;
   if (input.is_active !== undefined) changes.is_active = input.is_active;
   if (input.settings !== undefined) {
-    const base = mergeDeep(defaultSettings(env), current.settings);
+    const base = settingsOver(defaultSettings(env), current.settings);
     changes.settings = validated(settingsSchema, mergeDeep(base, input.settings), ["settings"]);
   }
   if (input.notification_preferences !== undefined) {
@@ -207,25 +212,10 @@ export function presentConfig(row: ConfigRow, env: FunctionEnv): WebhookConfig {
     notification_preferences: normalizePreferences(row.notification_preferences),
     is_active: row.is_active,
     // A row written by SQL may lack keys; the defaults are what the engine applies to them.
-    settings: mergeDeep(defaultSettings(env), row.settings) as Settings,
+    settings: settingsOver(defaultSettings(env), row.settings) as Settings,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
-}
-
-/**
- * `patch` merged into `base`: nested plain objects merge key by key; anything else (arrays,
- * scalars, `null`) replaces. Neither input is modified.
- */
-export function mergeDeep(base: JsonObject, patch: JsonObject): JsonObject {
-  const out: JsonObject = { ...base };
-  for (const [key, value] of Object.entries(patch)) {
-    // A `__proto__` key (JSON.parse makes it an own property) would replace out's prototype.
-    if (value === undefined || key === "__proto__") continue;
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeDeep(current, value) : value;
-  }
-  return out;
 }
 
 /** Deep merge of a preferences patch, where a channel set to `null` is removed. */
@@ -298,8 +288,4 @@ function validated<T extends z.ZodType>(schema: T, value: unknown, prefix: strin
   const result = schema.safeParse(value);
   if (!result.success) throw invalidPayload(issuesOf(result.error, prefix));
   return result.data;
-}
-
-function isPlainObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

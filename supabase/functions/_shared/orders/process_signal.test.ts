@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { backoffMs, effectiveSettings, orderUpdateFrom } from "./process_signal.ts";
 import { defaultSettings } from "../settings.ts";
 import { readEnv } from "../env.ts";
+import { presentConfig } from "../webhook_config.ts";
 
 const defaults = defaultSettings(readEnv(() => undefined));
 
@@ -15,6 +16,28 @@ Deno.test("a config's settings override the defaults, sizing key by key", () => 
   assert.ok(got.ok);
   assert.equal(got.settings.simulation, false);
   assert.deepEqual(got.settings.sizing, { ...defaults.sizing, value: 7 });
+});
+
+Deno.test("the engine applies exactly the settings users are shown, and a broken sizing is not papered over", () => {
+  const env = readEnv(() => undefined);
+  const row = {
+    id: "00000000-0000-4000-8000-000000000001",
+    user_id: "00000000-0000-4000-8000-000000000002",
+    name: "n",
+    description: null,
+    notification_preferences: {},
+    is_active: true,
+    created_at: "2026-01-01T00:00:00Z",
+    updated_at: "2026-01-01T00:00:00Z",
+  };
+  const stored = { max_open_positions: 3, sizing: { method: "dollar_amount", value: 500 } };
+  const applied = effectiveSettings(stored, defaultSettings(env));
+  assert.ok(applied.ok);
+  assert.deepEqual(applied.settings, presentConfig({ ...row, settings: stored }, env).settings);
+  // Shown to users as null, so the engine refuses it rather than quietly using the default.
+  const broken = effectiveSettings({ sizing: null }, defaults);
+  assert.ok(!broken.ok);
+  assert.match(broken.problem, /^sizing: /);
 });
 
 Deno.test("invalid settings name the field at fault", () => {

@@ -1,6 +1,6 @@
 import { decide } from "../engine/mod.ts";
 import type { Decision, OrderIntent, Snapshot } from "../engine/types.ts";
-import { type Settings, settingsSchema } from "../settings.ts";
+import { type Settings, settingsOver, settingsSchema } from "../settings.ts";
 import type { Logger } from "../log.ts";
 import { type Broker, BrokerError, type BrokerOrder } from "../broker/types.ts";
 import { simulationPrice } from "../broker/simulation.ts";
@@ -63,13 +63,7 @@ export function effectiveSettings(
   stored: unknown,
   defaults: Settings,
 ): { ok: true; settings: Settings } | { ok: false; problem: string } {
-  const own = stored && typeof stored === "object" ? stored as Record<string, unknown> : {};
-  const sizing = own.sizing && typeof own.sizing === "object" ? own.sizing : {};
-  const parsed = settingsSchema.safeParse({
-    ...defaults,
-    ...own,
-    sizing: { ...defaults.sizing, ...sizing },
-  });
+  const parsed = settingsSchema.safeParse(settingsOver(defaults, stored));
   if (parsed.success) return { ok: true, settings: parsed.data };
   const issue = parsed.error.issues[0];
   return { ok: false, problem: `${issue.path.join(".") || "settings"}: ${issue.message}` };
