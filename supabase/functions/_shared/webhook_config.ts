@@ -21,9 +21,6 @@ import { isPlainObject, type JsonObject, mergeDeep } from "./merge_deep.ts";
 export const notificationEvents = ["submitted", "filled", "rejected", "ignored", "failed"] as const;
 export type NotificationEvent = typeof notificationEvents[number];
 
-/** Where notifications can go; `on_signal_status_change` reads `channels.<name>.url`. */
-export const notificationChannels = ["webhook", "discord", "slack"] as const;
-
 /** Fields the server owns. Sending one is refused by name rather than as an unknown field. */
 export const readOnlyConfigFields = [
   "id",
@@ -46,6 +43,7 @@ export const channelSchema = z.strictObject({
 
 /** The stored shape of `notification_preferences`. */
 export const notificationPreferencesSchema = z.strictObject({
+  // Where notifications can go; the SQL trigger on_signal_status_change reads channels.<name>.url.
   channels: z.strictObject({
     webhook: channelSchema.optional(),
     discord: channelSchema.optional(),
@@ -156,16 +154,12 @@ export function parseCreateConfig(body: unknown, env: FunctionEnv): NewConfigVal
     settingsOver(defaultSettings(env), input.settings),
     ["settings"],
   );
-  const prefs = validated(
-    notificationPreferencesSchema,
-    input.notification_preferences ?? {},
-    ["notification_preferences"],
-  );
   return {
     name: input.name,
     description: input.description ?? null,
     is_active: input.is_active ?? true,
-    notification_preferences: normalizePreferences(prefs),
+    // Already validated as part of the body.
+    notification_preferences: normalizePreferences(input.notification_preferences ?? {}),
     settings,
   };
 }

@@ -1,9 +1,5 @@
-import { fractionable, openIntent, type Row, runRows } from "./test_fixtures.ts";
+import { fractionable, opens as places, type Row, runRows } from "./test_fixtures.ts";
 
-const places = (over: Parameters<typeof openIntent>[0]) => ({
-  kind: "execute" as const,
-  plan: { cancel_open_orders: false, open: openIntent(over) },
-});
 const shapeError = (reason: string | RegExp) => ({
   kind: "reject" as const,
   rule: "order_shape",

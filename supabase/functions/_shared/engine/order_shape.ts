@@ -1,21 +1,13 @@
 import type { ExitLeg, NormalizedAlert } from "../alert/types.ts";
-import type { OrderType, Settings, TimeInForce } from "../settings.ts";
+import type { Settings } from "../settings.ts";
 import { type Checked, fail, ok } from "./checked.ts";
 import { formatPrice, isPositive, roundPrice } from "./numbers.ts";
-import type { Side } from "./types.ts";
+import type { OrderShape, Side } from "./types.ts";
 
 /** Everything about an opening order except its size. */
-export interface EntryShape {
-  type: OrderType;
-  time_in_force: TimeInForce;
-  limit_price?: number;
-  stop_price?: number;
-  trail_price?: number;
-  trail_percent?: number;
+export interface EntryShape extends OrderShape {
   extended_hours: boolean;
-  order_class: "simple" | "bracket" | "oto";
-  take_profit?: { limit_price: number };
-  stop_loss?: { stop_price: number; limit_price?: number };
+  order_class: NonNullable<OrderShape["order_class"]>;
   /**
    * Where the entry is expected to fill: the limit of a limit order, the trigger of a stop order,
    * otherwise the signal price (or, lacking one, the alert's limit_price). Undefined when the
@@ -109,13 +101,13 @@ function withExitLegs(
   let tp: number | undefined;
   let sl: number | undefined;
   if (takeProfit !== undefined) {
-    const price = legPrice("take_profit", takeProfit.limit_price, takeProfit, side, entry);
+    const price = legPrice("take_profit", takeProfit, side, entry);
     if (!price.ok) return price;
     tp = price.value;
     shape.take_profit = { limit_price: tp };
   }
   if (stopLoss !== undefined) {
-    const price = legPrice("stop_loss", stopLoss.stop_price, stopLoss, side, entry);
+    const price = legPrice("stop_loss", stopLoss, side, entry);
     if (!price.ok) return price;
     sl = price.value;
     shape.stop_loss = { stop_price: sl };
@@ -138,12 +130,12 @@ function withExitLegs(
  */
 function legPrice(
   name: "take_profit" | "stop_loss",
-  absolute: number | undefined,
   leg: ExitLeg,
   side: Side,
   entry: number | undefined,
 ): Checked<number> {
   const field = name === "take_profit" ? "limit_price" : "stop_price";
+  const absolute = leg[field];
   if (absolute !== undefined) {
     return isPositive(absolute)
       ? ok(roundPrice(absolute))

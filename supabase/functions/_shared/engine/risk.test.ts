@@ -1,9 +1,13 @@
-import { closeIntent, fractionable, held, openIntent, type Row, runRows } from "./test_fixtures.ts";
+import {
+  closeIntent,
+  fractionable,
+  held,
+  openIntent,
+  opens as buys,
+  type Row,
+  runRows,
+} from "./test_fixtures.ts";
 
-const buys = (over: Parameters<typeof openIntent>[0] = {}) => ({
-  kind: "execute" as const,
-  plan: { cancel_open_orders: false, open: openIntent(over) },
-});
 const closedMarket = { is_open: false, timestamp: "2025-03-03T23:00:00Z" };
 
 /** Every risk rule passing and failing; exits get through all but max_orders_per_day. */

@@ -1,9 +1,11 @@
-import { fractionable, held, openIntent, type Row, runRows } from "./test_fixtures.ts";
-
-const buys = (over: Parameters<typeof openIntent>[0]) => ({
-  kind: "execute" as const,
-  plan: { cancel_open_orders: false, open: openIntent(over) },
-});
+import {
+  fractionable,
+  held,
+  openIntent,
+  opens as buys,
+  type Row,
+  runRows,
+} from "./test_fixtures.ts";
 
 /** Every sizing method, where the size comes from, and how it is rounded. Price is 187.50. */
 const sizingRows: Row[] = [

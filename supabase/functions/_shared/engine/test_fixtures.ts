@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { NormalizedAlert } from "../alert/types.ts";
-import type { Settings } from "../settings.ts";
+import { defaultSettings, type Settings } from "../settings.ts";
+import { readEnv } from "../env.ts";
 import { decide } from "./decide.ts";
 import type { Decision, OrderIntent, Plan, PositionSnapshot, Snapshot } from "./types.ts";
 
@@ -10,29 +11,14 @@ export const SIGNAL_ID = "6f1c2d3e-0000-4000-8000-1234567890ab";
 export const OPEN_ID = "tv-6f1c2d3e0000400080001234567890ab-o";
 export const CLOSE_ID = "tv-6f1c2d3e0000400080001234567890ab-c";
 
-/** Settings as a new config gets them, with one share per order. */
+/** Settings as a new config gets them (no environment set: one share per order), with changes. */
 export function settingsWith(
   over: Omit<Partial<Settings>, "sizing"> & { sizing?: Partial<Settings["sizing"]> } = {},
 ): Settings {
   const { sizing, ...rest } = over;
-  return {
-    simulation: true,
-    max_order_value: null,
-    max_position_qty: null,
-    max_position_value: null,
-    max_open_positions: null,
-    max_orders_per_day: null,
-    allowed_symbols: [],
-    blocked_symbols: [],
-    allow_short: false,
-    trading_hours: "any",
-    duplicate_window_seconds: 60,
-    rate_limit_per_minute: 60,
-    default_order_type: "market",
-    default_time_in_force: "day",
-    ...rest,
-    sizing: { method: "fixed_quantity", value: 1, allow_signal_quantity: true, ...sizing },
-  };
+  // Built per call: decideRow freezes what it is given.
+  const base = defaultSettings(readEnv(() => undefined));
+  return { ...base, ...rest, sizing: { ...base.sizing, ...sizing } };
 }
 
 /** A $100k account, market open, AAPL flat, tradable, shortable and not fractionable. */
@@ -83,6 +69,12 @@ export function openIntent(over: Partial<OrderIntent> = {}): OrderIntent {
     ...over,
   };
 }
+
+/** The decision to open one position with `openIntent(over)`, cancelling nothing first. */
+export const opens = (over: Partial<OrderIntent> = {}) => ({
+  kind: "execute" as const,
+  plan: { cancel_open_orders: false, open: openIntent(over) },
+});
 
 /** The market day order that closes `qty` of a position with `side`. */
 export function closeIntent(side: "buy" | "sell", qty: number): OrderIntent {

@@ -3,18 +3,8 @@ import type { OrderType, TimeInForce } from "../settings.ts";
 /** Buy or sell, as the broker takes it. */
 export type Side = "buy" | "sell";
 
-/**
- * One order to place, fully decided: the broker adapter maps it to an Alpaca order unchanged,
- * and the simulation broker fills it at the signal price.
- */
-export interface OrderIntent {
-  /** Deterministic from the signal id and the leg; at most 48 characters. */
-  client_order_id: string;
-  symbol: string;
-  side: Side;
-  /** Exactly one of `qty` and `notional` is set. */
-  qty?: number;
-  notional?: number;
+/** An order's type, time in force, prices and exit legs: everything but who, what and how much. */
+export interface OrderShape {
   type: OrderType;
   time_in_force: TimeInForce;
   limit_price?: number;
@@ -26,6 +16,20 @@ export interface OrderIntent {
   order_class?: "simple" | "bracket" | "oto";
   take_profit?: { limit_price: number };
   stop_loss?: { stop_price: number; limit_price?: number };
+}
+
+/**
+ * One order to place, fully decided: the broker adapter maps it to an Alpaca order unchanged,
+ * and the simulation broker fills it at the signal price.
+ */
+export interface OrderIntent extends OrderShape {
+  /** Deterministic from the signal id and the leg; at most 48 characters. */
+  client_order_id: string;
+  symbol: string;
+  side: Side;
+  /** Exactly one of `qty` and `notional` is set. */
+  qty?: number;
+  notional?: number;
   /** `close` flattens an existing position; `open` starts or adds to one. */
   purpose: "open" | "close";
 }
