@@ -85,23 +85,6 @@ async function reachableDataDir(
   return outside;
 }
 
-/**
- * Refuses to touch a cluster whose postmaster is still alive: another stack is using this
- * STACK_DIR, and wiping or restarting its data underneath it would corrupt it.
- */
-async function refuseIfRunning(pidFile: string): Promise<void> {
-  const text = await Deno.readTextFile(pidFile).catch(() => "");
-  const pid = Number(text.split("\n")[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
-  if (alive) {
-    throw new Error(
-      `PostgreSQL (pid ${pid}) is already running in this STACK_DIR: stop that stack first, ` +
-        "or use another STACK_DIR",
-    );
-  }
-}
-
 /** Creates (when needed) and starts the cluster; resolves once it accepts connections. */
 export async function startCluster(opts: {
   stackDir: string;
@@ -112,7 +95,6 @@ export async function startCluster(opts: {
 }): Promise<Cluster> {
   const { prefix, owner } = await runAs();
   const linkPath = `${opts.stackDir}/pgdata`;
-  await refuseIfRunning(`${linkPath}/data/postmaster.pid`);
   if (opts.fresh) {
     const real = await Deno.realPath(linkPath).catch(() => undefined);
     if (real) await Deno.remove(real, { recursive: true });
@@ -149,8 +131,8 @@ export async function startCluster(opts: {
   } else {
     await chownTree(base, owner);
   }
-  // A previous run that was killed hard leaves a stale pid file behind (refuseIfRunning
-  // has made sure its process is gone).
+  // A previous run that was killed hard leaves a stale pid file behind (claimStackDir, in
+  // stack/orphans.ts, has made sure its postmaster is gone).
   await Deno.remove(`${dataDir}/postmaster.pid`).catch(() => {});
 
   const child = new Deno.Command(prefix.length ? prefix[0] : `${PG_BIN}/postgres`, {

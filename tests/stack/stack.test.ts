@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { fnUrl, newUser, stackEnv } from "../support/stack.ts";
 import { freePort } from "../../stack/functions.ts";
 import { removeStackDir } from "../../stack/spawn.ts";
+import { pidIn } from "../../stack/orphans.ts";
 import { parseDotEnv } from "../../stack/settings.ts";
 import { mintAccessToken } from "../../stack/keys.ts";
 
@@ -209,13 +210,11 @@ async function startReadyStack(env: Record<string, string>) {
 const alive = (pid: number) => Deno.stat(`/proc/${pid}`).then(() => true, () => false);
 
 /** The postmaster's pid from the cluster's pid file, or 0 when there is none. */
-async function postmasterPid(dir: string): Promise<number> {
-  const text = await Deno.readTextFile(`${dir}/pgdata/data/postmaster.pid`).catch(() => "");
-  return Number(text.split("\n")[0]) || 0;
-}
+const postmasterPid = (dir: string) => pidIn(`${dir}/pgdata/data/postmaster.pid`);
 
 Deno.test({
-  name: "closing the terminal (SIGHUP) stops the stack and its PostgreSQL",
+  name:
+    "closing the terminal (SIGHUP) stops the stack and its PostgreSQL; a stale pid file naming another process does not block the next start",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -226,6 +225,12 @@ Deno.test({
     stack.child.kill("SIGHUP");
     assert.equal((await stack.child.status).code, 0);
     assert.equal(await alive(pg), false, "PostgreSQL stopped with the stack");
+
+    // As after a reboot: the pid file names a live process that is not this cluster's.
+    await Deno.writeTextFile(`${dir}/pgdata/data/postmaster.pid`, `${Deno.pid}\n`);
+    const again = await startReadyStack(env);
+    again.child.kill("SIGTERM");
+    await again.child.status;
     await removeStackDir(dir);
   },
 });
@@ -240,7 +245,7 @@ Deno.test({
     const orphan = await postmasterPid(dir);
     const workers = await Promise.all(
       [...Deno.readDirSync(`${dir}/functions`)].map(async (f) =>
-        Number(await Deno.readTextFile(`${dir}/functions/${f.name}`))
+        pidIn(`${dir}/functions/${f.name}`)
       ),
     );
     killed.child.kill("SIGKILL");
