@@ -148,3 +148,12 @@ Deno.test("remembered claims cannot be changed by one caller for the next", asyn
   }, TypeError);
   assert.equal((await verifyJwt(token, trust)).role, "authenticated");
 });
+
+Deno.test("a verified token is remembered per trust by what it trusts, not by object identity", async () => {
+  const token = await hs(userJwt());
+  const first = await verifyJwt(token, { ...trust });
+  assert.equal(await verifyJwt(token, { ...trust }), first, "the second call reuses the first");
+  // Another secret is another trust: the token is verified against it, and fails.
+  const other = { ...trust, jwtSecret: "another-secret-with-at-least-32-characters" };
+  await assert.rejects(verifyJwt(token, other), /invalid token/);
+});

@@ -73,46 +73,49 @@ function keyResolver(trust: JwtTrust): KeyResolver {
  * that differs in any character is verified in full.
  */
 export async function verifyJwt(token: string, trust: JwtTrust): Promise<Claims> {
-  const cache = verifiedTokens(trust);
+  const state = stateOf(trust);
   const now = Date.now();
-  const known = cache.get(token);
+  const known = state.verified.get(token);
   if (known && now < known.until) return known.claims;
-  if (known) cache.delete(token);
-  // Frozen, since every later request with this token is handed the same object.
-  const claims = Object.freeze(await verifyUncached(token, trust));
-  const exp = typeof claims.exp === "number" ? claims.exp * 1000 : now;
-  if (exp > now) {
-    setBounded(
-      cache,
-      token,
-      { claims, until: Math.min(exp, now + VERIFIED_TTL_MS) },
-      VERIFIED_CACHE_SIZE,
-    );
-  }
+  if (known) state.verified.delete(token);
+  // Frozen (shallowly), since every later request with this token is handed the same object.
+  const claims = Object.freeze(await verifyUncached(token, trust, state.resolve));
+  // jose has checked that exp is a number, and in the future.
+  const until = Math.min(claims.exp! * 1000, now + VERIFIED_TTL_MS);
+  setBounded(state.verified, token, { claims, until }, VERIFIED_CACHE_SIZE);
   return claims;
 }
 
 /** How long, and how many, verified tokens are remembered per trust. */
 const VERIFIED_TTL_MS = 60_000;
 const VERIFIED_CACHE_SIZE = 1000;
-const verifiedByTrust = new WeakMap<JwtTrust, Map<string, { claims: Claims; until: number }>>();
-const resolverByTrust = new WeakMap<JwtTrust, KeyResolver>();
 
-function verifiedTokens(trust: JwtTrust): Map<string, { claims: Claims; until: number }> {
-  let cache = verifiedByTrust.get(trust);
-  if (!cache) verifiedByTrust.set(trust, cache = new Map());
-  return cache;
+/** What is kept per trust: its key resolver (the JWKS parsed and imported once) and tokens. */
+interface TrustState {
+  resolve: KeyResolver;
+  verified: Map<string, { claims: Claims; until: number }>;
+}
+const stateByTrust = new Map<string, TrustState>();
+
+/**
+ * The state of a trust, found by what it trusts rather than by object identity, so a caller
+ * that builds its trust per request (as webhook-configs did) shares it all the same.
+ */
+function stateOf(trust: JwtTrust): TrustState {
+  const key = JSON.stringify([trust.supabaseUrl, trust.jwtSecret, trust.jwks, trust.jwksUrl]);
+  let state = stateByTrust.get(key);
+  if (!state) {
+    state = { resolve: keyResolver(trust), verified: new Map() };
+    setBounded(stateByTrust, key, state, 16);
+  }
+  return state;
 }
 
-/** The key resolver of a trust, built once, so the JWKS is parsed and imported once. */
-function resolverOf(trust: JwtTrust): KeyResolver {
-  let resolve = resolverByTrust.get(trust);
-  if (!resolve) resolverByTrust.set(trust, resolve = keyResolver(trust));
-  return resolve;
-}
-
-async function verifyUncached(token: string, trust: JwtTrust): Promise<Claims> {
-  const resolve = resolverOf(trust);
+async function verifyUncached(
+  token: string,
+  trust: JwtTrust,
+  resolve: KeyResolver,
+): Promise<Claims> {
   let payload: jose.JWTPayload;
   try {
     ({ payload } = await jose.jwtVerify(token, resolve, {

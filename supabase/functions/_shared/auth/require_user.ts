@@ -17,11 +17,7 @@ export interface UserClaims extends Claims {
  * its queries past row-level security.)
  */
 export async function requireUser(req: Request, env: FunctionEnv): Promise<UserClaims> {
-  const claims = await authenticate(req, {
-    supabaseUrl: env.supabaseUrl,
-    jwtSecret: env.jwtSecret,
-    jwks: env.jwks,
-  });
+  const claims = await authenticate(req, env);
   if (claims.role !== "authenticated") {
     throw new ApiError(
       401,
