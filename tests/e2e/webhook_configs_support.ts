@@ -5,6 +5,7 @@
  */
 import { fnUrl, withDb } from "../support/stack.ts";
 import type { WebhookConfig } from "../../supabase/functions/_shared/webhook_config.ts";
+import { asUser, type Tx } from "../../supabase/functions/_shared/db/client.ts";
 
 /** What a call returned: status, parsed JSON body (null for 204) and headers. */
 export interface ApiResult {
@@ -103,17 +104,6 @@ export function microsecondsApart(count: number, second = "2026-03-02T10:00:00")
 }
 
 /** Reads rows as the given user, through row-level security, the way the API does. */
-export async function asOwner<T>(
-  userId: string,
-  query: (sql: Parameters<Parameters<typeof withDb>[0]>[0]) => Promise<T>,
-): Promise<T> {
-  return await withDb((sql) =>
-    sql.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true),
-                      set_config('request.jwt.claims', ${
-        JSON.stringify({ sub: userId, role: "authenticated" })
-      }, true)`;
-      return await query(tx as unknown as Parameters<Parameters<typeof withDb>[0]>[0]);
-    }) as Promise<T>
-  );
+export async function asOwner<T>(userId: string, query: (tx: Tx) => Promise<T>): Promise<T> {
+  return await withDb((sql) => asUser(sql, { sub: userId, role: "authenticated" }, query));
 }

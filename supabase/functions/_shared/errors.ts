@@ -14,7 +14,6 @@ export const ErrorCode = {
   payloadTooLarge: "payload_too_large",
   rateLimited: "rate_limited",
   notFound: "not_found",
-  notImplemented: "not_implemented",
   storageUnavailable: "storage_unavailable",
   functionUnavailable: "function_unavailable",
   internal: "internal_error",

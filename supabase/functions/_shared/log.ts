@@ -5,7 +5,6 @@
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, err?: unknown, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
 }
 
 function errorFields(err: unknown): Record<string, unknown> {
@@ -23,7 +22,6 @@ export function createLogger(
   return {
     info: (msg, fields = {}) => write("info", msg, fields),
     error: (msg, err, fields = {}) => write("error", msg, { ...errorFields(err), ...fields }),
-    child: (fields) => createLogger({ ...base, ...fields }, sink),
   };
 }
 

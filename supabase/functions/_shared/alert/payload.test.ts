@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { extractBodyToken, isJsonObject, storedPayload, tokenFields } from "./payload.ts";
+import { extractBodyToken, storedPayload, tokenFields } from "./payload.ts";
+import { isPlainObject } from "../merge_deep.ts";
 
 Deno.test("tokenFields are token and passphrase", () => {
   assert.deepEqual([...tokenFields], ["token", "passphrase"]);
@@ -58,7 +59,7 @@ Deno.test("storedPayload drops __proto__ at every depth, naming each", () => {
   assert.equal(({} as Record<string, unknown>).b, undefined);
 });
 
-Deno.test("isJsonObject is true only for non-null, non-array objects", () => {
+Deno.test("isPlainObject is true only for non-null, non-array objects", () => {
   const cases: [unknown, boolean][] = [
     [{}, true],
     [{ a: 1 }, true],
@@ -67,5 +68,5 @@ Deno.test("isJsonObject is true only for non-null, non-array objects", () => {
     ["{}", false],
     [1, false],
   ];
-  for (const [value, expected] of cases) assert.equal(isJsonObject(value), expected);
+  for (const [value, expected] of cases) assert.equal(isPlainObject(value), expected);
 });

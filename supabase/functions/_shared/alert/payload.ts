@@ -1,4 +1,5 @@
 import { formatJsonPath } from "../http/body.ts";
+import { isPlainObject } from "../merge_deep.ts";
 
 /** Body fields that may carry the webhook token; they are never stored. */
 export const tokenFields = ["token", "passphrase"] as const;
@@ -8,7 +9,7 @@ export const tokenFields = ["token", "passphrase"] as const;
  * `passphrase` field when it is one. Other types are ignored, so they count as "no token".
  */
 export function extractBodyToken(body: unknown): string | undefined {
-  if (!isJsonObject(body)) return undefined;
+  if (!isPlainObject(body)) return undefined;
   for (const field of tokenFields) {
     const value = body[field];
     if (typeof value === "string" && value !== "") return value;
@@ -37,11 +38,6 @@ export function storedPayload(
   return { payload, warnings };
 }
 
-/** True for a JSON object: not null and not an array. */
-export function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function copyEntry(
   target: Record<string, unknown>,
   key: string,
@@ -59,7 +55,7 @@ function copyEntry(
 
 function copyValue(value: unknown, path: PropertyKey[], warnings: string[]): unknown {
   if (Array.isArray(value)) return value.map((item, i) => copyValue(item, [...path, i], warnings));
-  if (!isJsonObject(value)) return value;
+  if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) copyEntry(out, key, item, path, warnings);
   return out;

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { ApiError, ErrorCode, type Issue } from "../errors.ts";
 import { assertStorableJson, formatJsonPath } from "../http/body.ts";
 import { orderTypes, timesInForce } from "../settings.ts";
-import { extractBodyToken, isJsonObject, storedPayload, tokenFields } from "./payload.ts";
+import { extractBodyToken, storedPayload, tokenFields } from "./payload.ts";
+import { isPlainObject } from "../merge_deep.ts";
 import { findUnresolvedPlaceholders } from "./placeholders.ts";
 import { actions, type ExitLeg, type NormalizedAlert, quantityTypes, sentiments } from "./types.ts";
 
@@ -293,7 +294,7 @@ export interface ParsedAlert {
  */
 export function parseAlert(body: unknown): ParsedAlert {
   assertStorableJson(body);
-  if (!isJsonObject(body)) {
+  if (!isPlainObject(body)) {
     const message = "the body must be a JSON object";
     throw new ApiError(400, ErrorCode.invalidPayload, message, [{ path: "", message }]);
   }
@@ -322,7 +323,7 @@ function unknownFieldWarnings(payload: Record<string, unknown>): string[] {
   const unknown: string[] = Object.keys(payload).filter((key) => !knownAlertFields.has(key));
   for (const legField of ["take_profit", "stop_loss", "takeProfit", "stopLoss"]) {
     const leg = payload[legField];
-    if (!isJsonObject(leg)) continue;
+    if (!isPlainObject(leg)) continue;
     for (const key of Object.keys(leg)) {
       if (!knownLegFields.has(key)) unknown.push(formatJsonPath([legField, key]));
     }

@@ -35,8 +35,8 @@ export function createSql(
  */
 export async function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return await sql.begin(async (tx) => {
-    const role = claims.role === "service_role" ? "service_role" : "authenticated";
-    await tx`select set_config('role', ${role}, true),
+    // Always `authenticated`: these queries must never run past row-level security.
+    await tx`select set_config('role', 'authenticated', true),
                     set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
     return await fn(tx);
   }) as T;
