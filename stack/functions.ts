@@ -132,12 +132,21 @@ export async function startFunctions(opts: {
     running,
     async stop() {
       stopping = true;
-      await Promise.all([...children.values()].map(async (child) => {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* already gone */ }
-        await child.status;
-      }));
+      await Promise.all([...children.values()].map(stopChild));
     },
   };
+}
+
+/** Stops a child with SIGTERM, and SIGKILL after 15 s. */
+export async function stopChild(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, 15_000);
+  await child.status;
+  clearTimeout(timer);
 }

@@ -3,7 +3,7 @@
  * running stack's database with `supabase gen types typescript`, so status names and columns
  * live once, in SQL. `tests/db/schema.test.ts` fails when the committed file drifts.
  */
-import { parseDotEnv } from "./settings.ts";
+import { parseDotEnv, stackSettingsFor } from "./settings.ts";
 import { withSslDisabled } from "./database.ts";
 
 export const TYPES_FILE = "supabase/functions/_shared/database.types.ts";
@@ -25,7 +25,7 @@ export async function generateTypes(root: string, dbUrl: string): Promise<string
 
 if (import.meta.main) {
   const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-  const stackDir = Deno.env.get("STACK_DIR") ?? ".local";
+  const { stackDir } = await stackSettingsFor(root);
   const env = parseDotEnv(await Deno.readTextFile(`${stackDir}/stack.env`));
   await Deno.writeTextFile(`${root}/${TYPES_FILE}`, await generateTypes(root, env.SUPABASE_DB_URL));
   console.log(`wrote ${TYPES_FILE}`);

@@ -4,7 +4,7 @@
  * SIGTERM or SIGHUP, then stops everything it started, PostgreSQL included.
  */
 import postgres from "postgres";
-import { readStackSettings } from "./settings.ts";
+import { stackSettingsFor } from "./settings.ts";
 import { ensureOsPackages } from "./install.ts";
 import { startCluster } from "./postgres.ts";
 import { applyDatabase } from "./database.ts";
@@ -17,12 +17,7 @@ import { claimStackDir } from "./orphans.ts";
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const log = (msg: string) => console.log(`[stack] ${msg}`);
 
-const settings = readStackSettings(
-  root,
-  Deno.args,
-  Deno.env.toObject(),
-  await Deno.readTextFile(`${root}/.env`).catch(() => undefined),
-);
+const settings = await stackSettingsFor(root, Deno.args);
 
 const cleanups: (() => Promise<void>)[] = [];
 let shuttingDown = false;

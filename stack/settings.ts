@@ -81,3 +81,9 @@ export function readStackSettings(
     functionEnv,
   };
 }
+
+/** The stack's settings from this process's arguments and environment, and the project's `.env`. */
+export async function stackSettingsFor(root: string, args: string[] = []): Promise<StackSettings> {
+  const dotEnv = await Deno.readTextFile(`${root}/.env`).catch(() => undefined);
+  return readStackSettings(root, args, Deno.env.toObject(), dotEnv);
+}

@@ -2,7 +2,7 @@
  * Starts a throwaway stack (and optionally the fake Alpaca server) as child processes on free
  * ports in a temporary folder, for the test runner and the benchmark.
  */
-import { freePort } from "./functions.ts";
+import { freePort, stopChild } from "./functions.ts";
 import { parseDotEnv } from "./settings.ts";
 
 export interface SpawnedStack {
@@ -45,20 +45,6 @@ async function spawnLogged(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Stops a child with SIGTERM, and SIGKILL after 15 s. */
-export async function stopChild(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch { /* already gone */ }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, 15_000);
-  await child.status;
-  clearTimeout(timer);
 }
 
 /** Starts the fake Alpaca server on a free port; resolves with its base URL. */

@@ -4,14 +4,11 @@
  * Auth. HS256 by default; `--es256` signs with the stack's private key instead.
  */
 import postgres from "postgres";
-import { parseDotEnv } from "./settings.ts";
+import { parseDotEnv, stackSettingsFor } from "./settings.ts";
 import { mintAccessToken } from "./keys.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const dotEnv = await Deno.readTextFile(`${root}/.env`).then(parseDotEnv, () => ({}));
-const stackDirSetting = Deno.env.get("STACK_DIR") ?? (dotEnv as Record<string, string>).STACK_DIR ??
-  ".local";
-const stackDir = stackDirSetting.startsWith("/") ? stackDirSetting : `${root}/${stackDirSetting}`;
+const { stackDir } = await stackSettingsFor(root);
 const env = parseDotEnv(
   await Deno.readTextFile(`${stackDir}/stack.env`).catch(() => {
     console.error(`no ${stackDir}/stack.env: start the stack first with 'npm run dev'`);
