@@ -19,15 +19,11 @@ values (
   'Demo strategy',
   'Created by supabase/seed.sql for local development. Token: dev-only-demo-token',
   encode(extensions.digest('dev-only-demo-token', 'sha256'), 'hex'),
+  -- Only what the demo must hold whatever the environment says; every other setting takes
+  -- its default when read, as for any config.
   '{
     "simulation": true,
-    "sizing": {"method": "fixed_quantity", "value": 1, "allow_signal_quantity": true},
-    "max_order_value": null, "max_position_qty": null, "max_position_value": null,
-    "max_open_positions": null, "max_orders_per_day": null,
-    "allowed_symbols": [], "blocked_symbols": [], "allow_short": false,
-    "trading_hours": "any",
-    "duplicate_window_seconds": 60, "rate_limit_per_minute": 60,
-    "default_order_type": "market", "default_time_in_force": "day"
+    "sizing": {"method": "fixed_quantity", "value": 1, "allow_signal_quantity": true}
   }'::jsonb,
   '{"channels": {}, "events": ["filled", "rejected", "failed"]}'::jsonb
 )

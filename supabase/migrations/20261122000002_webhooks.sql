@@ -237,17 +237,15 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  -- A final signal is never "ended" again, not even in the same state: that would rewrite
-  -- its reason and queue its notifications twice.
-  if new.status is distinct from old.status or new.status = 'processing'
-     or old.status in ('submitted', 'filled', 'rejected', 'ignored', 'failed') then
-    if not exists (
-      select 1 from public.signal_status_transitions t
-       where t.from_status = old.status and t.to_status = new.status
-    ) then
-      raise exception 'illegal signal status transition: % -> %', old.status, new.status
-        using errcode = 'check_violation';
-    end if;
+  -- Every write of the status is checked, same-state writes too, so the table is the whole
+  -- rule: a final signal is never "ended" again (that would rewrite its reason and queue its
+  -- notifications twice).
+  if not exists (
+    select 1 from public.signal_status_transitions t
+     where t.from_status = old.status and t.to_status = new.status
+  ) then
+    raise exception 'illegal signal status transition: % -> %', old.status, new.status
+      using errcode = 'check_violation';
   end if;
   return new;
 end;
@@ -362,7 +360,12 @@ begin
 
   v_window := coalesce((v_config.settings ->> 'duplicate_window_seconds')::integer, 60);
   if v_window > 0 then
-    perform pg_advisory_xact_lock(hashtextextended(p_config_id::text || ':' || p_dedupe_key, 0));
+    -- Two copies of one alert must not both pass the check below. With a rate limit, the
+    -- config's rate lock (held to commit) already orders every alert of the config; without
+    -- one, only alerts with the same key need to wait for each other.
+    if v_limit <= 0 then
+      perform pg_advisory_xact_lock(hashtextextended(p_config_id::text || ':' || p_dedupe_key, 0));
+    end if;
     select id into v_existing
       from public.webhook_signals
      where config_id = p_config_id
