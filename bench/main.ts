@@ -116,9 +116,11 @@ async function ingestRuns(
   const sqlOnlyScript = await Deno.makeTempFile({ suffix: ".sql" });
   await Deno.writeTextFile(
     sqlOnlyScript,
-    `select public.ingest_signal('${sqlOnlyConfig.id}'::uuid, '${hashWebhookToken(
-      sqlOnlyConfig.token,
-    )}', null, ` +
+    `select public.ingest_signal('${sqlOnlyConfig.id}'::uuid, '${
+      hashWebhookToken(
+        sqlOnlyConfig.token,
+      )
+    }', null, ` +
       `false, false, false, false, '{"ticker":"AAPL","action":"buy","price":190.5}'::jsonb, ` +
       `'{"ticker":"AAPL","action":"buy","price":190.5}'::jsonb, '{}'::text[], ` +
       `'id:' || gen_random_uuid()::text);\n`,

@@ -5,17 +5,6 @@
 -- =====================================================================================
 
 /**
- * The one ownership predicate every policy uses, so the rule "a row belongs to the user in
- * its user_id" is written once.
- */
-create function public.is_owner(p_user_id uuid) returns boolean
-language sql stable
-set search_path = ''
-as $$
-  select p_user_id is not null and p_user_id = auth.uid()
-$$;
-
-/**
  * Compares two hex SHA-256 digests in time that does not depend on where they differ.
  * The plain-text token never reaches the database; only its digest does.
  */
@@ -77,26 +66,26 @@ alter table public.webhook_configs enable row level security;
 create policy "Webhook configs are visible to their owner"
   on public.webhook_configs for select
   to authenticated
-  using (public.is_owner(user_id));
+  using ((select auth.uid()) = user_id);
 
 /** A user creates webhooks only for themselves. */
 create policy "Webhook configs can be created by their owner"
   on public.webhook_configs for insert
   to authenticated
-  with check (public.is_owner(user_id));
+  with check ((select auth.uid()) = user_id);
 
 /** A user edits only their own webhooks and cannot hand them to someone else. */
 create policy "Webhook configs can be edited by their owner"
   on public.webhook_configs for update
   to authenticated
-  using (public.is_owner(user_id))
-  with check (public.is_owner(user_id));
+  using ((select auth.uid()) = user_id)
+  with check ((select auth.uid()) = user_id);
 
 /** A user deletes only their own webhooks. */
 create policy "Webhook configs can be deleted by their owner"
   on public.webhook_configs for delete
   to authenticated
-  using (public.is_owner(user_id));
+  using ((select auth.uid()) = user_id);
 
 revoke all on public.webhook_configs from anon;
 
@@ -164,7 +153,7 @@ begin
   end if;
   update public.webhook_configs
      set security_token_hash = p_new_hash
-   where id = p_config_id and public.is_owner(user_id);
+   where id = p_config_id and (select auth.uid()) = user_id;
   return found;
 end;
 $$;
@@ -225,7 +214,7 @@ alter table public.webhook_signals enable row level security;
 create policy "Signals are visible to their owner"
   on public.webhook_signals for select
   to authenticated
-  using (public.is_owner(user_id));
+  using ((select auth.uid()) = user_id);
 
 -- Users read signals; only receive-webhook and process-order (through functions) write them.
 revoke insert, update, delete, truncate on public.webhook_signals from anon, authenticated;

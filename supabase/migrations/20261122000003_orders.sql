@@ -52,7 +52,7 @@ alter table public.orders enable row level security;
 create policy "Orders are visible to their owner"
   on public.orders for select
   to authenticated
-  using (public.is_owner(user_id));
+  using ((select auth.uid()) = user_id);
 
 revoke insert, update, delete, truncate on public.orders from anon, authenticated;
 revoke select on public.orders from anon;
@@ -89,7 +89,7 @@ alter table public.positions enable row level security;
 create policy "Positions are visible to their owner"
   on public.positions for select
   to authenticated
-  using (public.is_owner(user_id));
+  using ((select auth.uid()) = user_id);
 
 revoke insert, update, delete, truncate on public.positions from anon, authenticated;
 revoke select on public.positions from anon;
@@ -126,7 +126,7 @@ alter table public.order_events enable row level security;
 create policy "Order events are visible to their owner"
   on public.order_events for select
   to authenticated
-  using (public.is_owner(user_id));
+  using ((select auth.uid()) = user_id);
 
 revoke insert, update, delete, truncate on public.order_events from anon, authenticated;
 revoke select on public.order_events from anon;
@@ -165,7 +165,7 @@ alter table public.notification_deliveries enable row level security;
 create policy "Notification deliveries are visible to their owner"
   on public.notification_deliveries for select
   to authenticated
-  using (public.is_owner(user_id));
+  using ((select auth.uid()) = user_id);
 
 revoke insert, update, delete, truncate on public.notification_deliveries
   from anon, authenticated;

@@ -104,16 +104,16 @@ select set_eq(
   $$ select p.proname::text from pg_proc p
       where p.pronamespace = 'public'::regnamespace
         and has_function_privilege('anon', p.oid, 'execute') $$,
-  array['is_owner', 'token_hashes_match'],
-  'anon can execute only the pure helpers the policies use'
+  array['token_hashes_match'],
+  'anon can execute only the pure hash comparison'
 );
 
 select set_eq(
   $$ select p.proname::text from pg_proc p
       where p.pronamespace = 'public'::regnamespace
         and has_function_privilege('authenticated', p.oid, 'execute') $$,
-  array['is_owner', 'rotate_webhook_token', 'token_hashes_match'],
-  'a signed-in user can execute the policy helpers and rotate_webhook_token, nothing more'
+  array['rotate_webhook_token', 'token_hashes_match'],
+  'a signed-in user can execute the pure hash comparison and rotate_webhook_token, nothing more'
 );
 
 select is_empty(

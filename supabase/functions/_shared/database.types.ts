@@ -183,9 +183,6 @@ isOneToOne: false
 "ingest_signal":
 { Args: { "p_alert": Json,"p_body_legacy": boolean,"p_body_token_hash": string,"p_config_id": string,"p_dedupe_key": string,"p_outer_legacy": boolean,"p_outer_token_hash": string,"p_parse_failed": boolean,"p_payload": Json,"p_payload_invalid": boolean,"p_warnings": (string)[] }; Returns: Json
                            },
-"is_owner":
-{ Args: { "p_user_id": string }; Returns: boolean
-                           },
 "log_signal_event":
 { Args: { "p_detail": Json,"p_event": string,"p_signal_id": string }; Returns: undefined
                            },
