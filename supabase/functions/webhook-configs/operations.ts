@@ -1,10 +1,10 @@
 import { ApiError, ErrorCode, jsonResponse } from "../_shared/errors.ts";
 import type { FunctionEnv } from "../_shared/env.ts";
-import { asUser, type Sql } from "../_shared/db/client.ts";
+import { asUser, type Sql, type Tx } from "../_shared/db/client.ts";
 import type { UserClaims } from "../_shared/auth/require_user.ts";
 import { generateWebhookToken, hashWebhookToken } from "../_shared/auth/webhook_token.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
-import { parsePageQuery } from "../_shared/activity_schema.ts";
+import { type PageQuery, parsePageQuery } from "../_shared/activity_schema.ts";
 import {
   parseConfigPatch,
   parseCreateConfig,
@@ -121,27 +121,28 @@ export async function rotateToken(ctx: UserContext): Promise<Response> {
   return jsonResponse(200, { data: presentConfig(row, ctx.env), security_token: token });
 }
 
-/** `GET /webhook-configs/{id}/signals?limit=&before=`: newest first. */
-export async function listSignals(ctx: UserContext): Promise<Response> {
-  const id = configIdParam(ctx.params);
-  const page = parsePageQuery(ctx.url.searchParams);
-  const rows = await asUser(ctx.sql, ctx.user, async (tx) => {
-    if (!await store.configExists(tx, id)) throw configNotFound();
-    return await store.selectSignals(tx, id, page);
-  });
-  return jsonResponse(200, { data: rows });
+/**
+ * A page of a config's history, newest first. A row on the page shows the config is the
+ * caller's (row-level security), so only an empty page asks whether the config exists.
+ */
+function listPage<T>(select: (tx: Tx, id: string, page: PageQuery) => Promise<T[]>) {
+  return async (ctx: UserContext): Promise<Response> => {
+    const id = configIdParam(ctx.params);
+    const page = parsePageQuery(ctx.url.searchParams);
+    const rows = await asUser(ctx.sql, ctx.user, async (tx) => {
+      const rows = await select(tx, id, page);
+      if (rows.length === 0 && !await store.configExists(tx, id)) throw configNotFound();
+      return rows;
+    });
+    return jsonResponse(200, { data: rows });
+  };
 }
 
+/** `GET /webhook-configs/{id}/signals?limit=&before=`: newest first. */
+export const listSignals = listPage(store.selectSignals);
+
 /** `GET /webhook-configs/{id}/orders?limit=&before=`: newest first. */
-export async function listOrders(ctx: UserContext): Promise<Response> {
-  const id = configIdParam(ctx.params);
-  const page = parsePageQuery(ctx.url.searchParams);
-  const rows = await asUser(ctx.sql, ctx.user, async (tx) => {
-    if (!await store.configExists(tx, id)) throw configNotFound();
-    return await store.selectOrders(tx, id, page);
-  });
-  return jsonResponse(200, { data: rows });
-}
+export const listOrders = listPage(store.selectOrders);
 
 const documents = new Map<string, string>();
 
