@@ -28,6 +28,14 @@ export interface Issue {
 }
 
 /** An error with the HTTP status and machine-readable code the caller will see. */
+/** One line for a list of issues: the first in full, and how many more there are. */
+export function summarizeIssues(issues: Issue[]): string {
+  const [first] = issues;
+  const head = first.path === "" ? first.message : `'${first.path}' ${first.message}`;
+  const more = issues.length - 1;
+  return more === 0 ? head : `${head} (and ${more} more ${more === 1 ? "issue" : "issues"})`;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError, ErrorCode, type Issue } from "./errors.ts";
+import { ApiError, ErrorCode, type Issue, summarizeIssues } from "./errors.ts";
 import type { FunctionEnv } from "./env.ts";
 import { formatJsonPath } from "./http/body.ts";
 import {
@@ -249,13 +249,7 @@ export function issuesOf(error: z.ZodError, prefix: PropertyKey[] = []): Issue[]
 
 /** A 400 `invalid_payload` whose message names the first issue and counts the rest. */
 export function invalidPayload(issues: Issue[]): ApiError {
-  const [first] = issues;
-  const head = first.path === "" ? first.message : `'${first.path}' ${first.message}`;
-  const more = issues.length - 1;
-  const message = more === 0
-    ? head
-    : `${head} (and ${more} more ${more === 1 ? "issue" : "issues"})`;
-  return new ApiError(400, ErrorCode.invalidPayload, message, issues);
+  return new ApiError(400, ErrorCode.invalidPayload, summarizeIssues(issues), issues);
 }
 
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError, ErrorCode, type Issue } from "../errors.ts";
+import { ApiError, ErrorCode, type Issue, summarizeIssues } from "../errors.ts";
 import { assertStorableJson, formatJsonPath } from "../http/body.ts";
 import { orderTypes, timesInForce } from "../settings.ts";
 import { extractBodyToken, storedPayload, tokenFields } from "./payload.ts";
@@ -303,7 +303,8 @@ export function parseAlert(body: unknown): ParsedAlert {
     throw new ApiError(
       400,
       ErrorCode.unresolvedPlaceholder,
-      summarize(placeholders) + "; TradingView fills it only where the alert type supports it",
+      summarizeIssues(placeholders) +
+        "; TradingView fills it only where the alert type supports it",
       placeholders,
     );
   }
@@ -314,7 +315,7 @@ export function parseAlert(body: unknown): ParsedAlert {
       path: formatJsonPath(i.path),
       message: i.message,
     }));
-    throw new ApiError(400, ErrorCode.invalidPayload, summarize(issues), issues);
+    throw new ApiError(400, ErrorCode.invalidPayload, summarizeIssues(issues), issues);
   }
   return { alert: result.data, payload, warnings: [...unknownFieldWarnings(payload), ...warnings] };
 }
@@ -329,13 +330,6 @@ function unknownFieldWarnings(payload: Record<string, unknown>): string[] {
     }
   }
   return unknown.map((field) => `unknown field '${field}' was stored but ignored`);
-}
-
-function summarize(issues: Issue[]): string {
-  const [first] = issues;
-  const head = first.path === "" ? first.message : `'${first.path}' ${first.message}`;
-  const more = issues.length - 1;
-  return more === 0 ? head : `${head} (and ${more} more ${more === 1 ? "issue" : "issues"})`;
 }
 
 /**
