@@ -6,6 +6,7 @@
  *    the fake and our pacer: every alert must end filled, with zero 429s.
  */
 import type postgres from "postgres";
+import { runLoad } from "./load.ts";
 
 export interface BrokerBenchOptions {
   sql: postgres.Sql;
@@ -172,13 +173,8 @@ export async function brokerBench(o: BrokerBenchOptions) {
   await control(o.fakeUrl, "rate-limit", { perMinute: 200, timeScale: o.timeScale });
   await o.sql`delete from public.webhook_signals where config_id = ${o.configId}`;
   const started = Date.now();
-  const load = await new Deno.Command("node", {
-    args: [`${o.root}/bench/load.mjs`, o.webhookUrl, "32", String(o.burst), "distinct"],
-    stdout: "piped",
-  }).output();
+  const sent = await runLoad(o.root, o.webhookUrl, 32, o.burst, true);
   const sentIn = Date.now() - started;
-  const lines = new TextDecoder().decode(load.stdout).trim().split("\n");
-  const sent = JSON.parse(lines[lines.length - 1]);
   await waitFinal(o.sql, o.configId, sent.ok2xx, 15 * 60_000);
   const drainedIn = Date.now() - started;
   const stats = await control(o.fakeUrl, "stats");

@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { ensureOsPackages } from "../stack/install.ts";
 import { removeStackDir, type SpawnedStack, spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
 import { brokerBench } from "./broker.ts";
+import { runLoad } from "./load.ts";
 import {
   generateWebhookToken,
   hashWebhookToken,
@@ -57,16 +58,8 @@ async function pgbench(dbUrl: string, clients: number, scriptFile: string): Prom
   return { tps, latencyMs };
 }
 
-async function load(url: string, clients: number, requests: number) {
-  const out = await new Deno.Command("node", {
-    args: [`${root}/bench/load.mjs`, url, String(clients), String(requests)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]);
-}
+const load = (url: string, clients: number, requests: number) =>
+  runLoad(root, url, clients, requests);
 
 const TIME_SCALE = 60;
 const BROKER_ENV = (fakeUrl: string) => ({

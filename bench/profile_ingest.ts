@@ -13,6 +13,7 @@ import {
 } from "../supabase/functions/_shared/auth/webhook_token.ts";
 import { defaultSettings } from "../supabase/functions/_shared/settings.ts";
 import { readEnv } from "../supabase/functions/_shared/env.ts";
+import { runLoad } from "./load.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const requests = Number(Deno.env.get("PROFILE_REQUESTS") ?? 3000);
@@ -56,15 +57,10 @@ try {
     }
   }
   const url = `http://127.0.0.1:${port}/receive-webhook/${config.id}?token=${token}`;
-  const load = (n: number) =>
-    new Deno.Command("node", {
-      args: [`${root}/bench/load.mjs`, url, "32", String(n)],
-      stdout: "piped",
-    }).output();
-  await load(100); // warm-up
-  const result = new TextDecoder().decode((await load(requests)).stdout).trim();
+  await runLoad(root, url, 32, 100); // warm-up
+  const result = await runLoad(root, url, 32, requests);
   await server.status;
-  console.log(`load: ${result}\n`);
+  console.log(`load: ${JSON.stringify(result)}\n`);
   for await (const entry of Deno.readDir(profileDir)) {
     if (!entry.name.endsWith(".md")) continue;
     const report = await Deno.readTextFile(`${profileDir}/${entry.name}`);
