@@ -12,8 +12,8 @@ import {
   generateWebhookToken,
   hashWebhookToken,
 } from "../supabase/functions/_shared/auth/webhook_token.ts";
-import { defaultSettings } from "../supabase/functions/_shared/settings.ts";
-import { readEnv } from "../supabase/functions/_shared/env.ts";
+import { defaultSettings } from "../supabase/functions/_shared/config/settings.ts";
+import { readEnv } from "../supabase/functions/_shared/config/env.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 10);

@@ -1,4 +1,8 @@
-import { ApiError, errorResponse, jsonResponse } from "../supabase/functions/_shared/errors.ts";
+import {
+  ApiError,
+  errorResponse,
+  jsonResponse,
+} from "../supabase/functions/_shared/http/errors.ts";
 import { authenticate, type JwtTrust } from "../supabase/functions/_shared/auth/jwt.ts";
 import type { RunningFunction } from "./functions.ts";
 

@@ -1,5 +1,5 @@
 import { PG_BIN } from "./install.ts";
-import { sha256Hex } from "../supabase/functions/_shared/sha256.ts";
+import { sha256Hex } from "../supabase/functions/_shared/util/sha256.ts";
 
 /**
  * A private PostgreSQL cluster under the stack folder. PostgreSQL refuses to run as root, so

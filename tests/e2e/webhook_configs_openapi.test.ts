@@ -9,16 +9,16 @@ import { createConfig } from "../support/fixtures.ts";
 import {
   buildOpenApiDocument,
   type JsonObject,
-} from "../../supabase/functions/_shared/openapi/document.ts";
+} from "../../supabase/functions/webhook-configs/openapi/document.ts";
 import {
   createContractValidator,
   openApiProblems,
-} from "../../supabase/functions/_shared/openapi/validator.ts";
+} from "../../supabase/functions/webhook-configs/openapi/validator.ts";
 import {
   brokerKinds,
   orderStatuses,
   signalStatuses,
-} from "../../supabase/functions/_shared/activity_schema.ts";
+} from "../../supabase/functions/webhook-configs/activity_schema.ts";
 import { waitForSignal } from "./process_order_support.ts";
 import { api, type ApiResult, arrangeSignals, createViaApi } from "./webhook_configs_support.ts";
 

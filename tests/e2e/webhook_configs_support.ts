@@ -4,7 +4,7 @@
  * would write), so paging and cross-user tests start from an exact state.
  */
 import { fnUrl, withDb } from "../support/stack.ts";
-import type { WebhookConfig } from "../../supabase/functions/_shared/webhook_config.ts";
+import type { WebhookConfig } from "../../supabase/functions/webhook-configs/config_schema.ts";
 import { asUser, type Tx } from "../../supabase/functions/_shared/db/client.ts";
 
 /** What a call returned: status, parsed JSON body (null for 204) and headers. */

@@ -248,9 +248,7 @@ Deno.test({
     const killed = await startReadyStack(env);
     const orphan = await postmasterPid(dir);
     const workers = await Promise.all(
-      [...Deno.readDirSync(`${dir}/functions`)].map(async (f) =>
-        pidIn(`${dir}/functions/${f.name}`)
-      ),
+      [...Deno.readDirSync(`${dir}/functions`)].map((f) => pidIn(`${dir}/functions/${f.name}`)),
     );
     killed.child.kill("SIGKILL");
     await killed.child.status;

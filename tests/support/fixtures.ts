@@ -7,8 +7,11 @@ import {
   generateWebhookToken,
   hashWebhookToken,
 } from "../../supabase/functions/_shared/auth/webhook_token.ts";
-import { defaultSettings, type Settings } from "../../supabase/functions/_shared/settings.ts";
-import { readEnv } from "../../supabase/functions/_shared/env.ts";
+import {
+  defaultSettings,
+  type Settings,
+} from "../../supabase/functions/_shared/config/settings.ts";
+import { readEnv } from "../../supabase/functions/_shared/config/env.ts";
 
 export interface TestConfig {
   id: string;

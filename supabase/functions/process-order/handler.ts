@@ -1,25 +1,22 @@
-import { ApiError, ErrorCode, errorResponse, jsonResponse } from "../_shared/errors.ts";
-import { readEnv } from "../_shared/env.ts";
+import { ApiError, ErrorCode, errorResponse, jsonResponse } from "../_shared/http/errors.ts";
+import { readEnv } from "../_shared/config/env.ts";
 import { authenticate, type JwtTrust } from "../_shared/auth/jwt.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { createSql } from "../_shared/db/client.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";
-import { defaultSettings } from "../_shared/settings.ts";
+import { defaultSettings } from "../_shared/config/settings.ts";
 import { alpacaBasePath, createAlpacaBroker } from "../_shared/broker/alpaca.ts";
 import { accountPacer, DEFAULT_PACE } from "../_shared/broker/pacer.ts";
 import { createSimulationBroker } from "../_shared/broker/simulation.ts";
 import type { Broker } from "../_shared/broker/types.ts";
-import { type ClaimedSignal, type OrderStore, sqlOrderStore } from "../_shared/orders/store.ts";
-import { processClaimedSignal, type SignalResult } from "../_shared/orders/process_signal.ts";
-import { deliverDueNotifications } from "../_shared/orders/notify.ts";
+import { type ClaimedSignal, type OrderStore, sqlOrderStore } from "./store.ts";
+import { processClaimedSignal, type SignalResult } from "./process_signal.ts";
+import { deliverDueNotifications } from "./notify.ts";
 import { requirePost } from "../_shared/http/require_post.ts";
 import { tickerPattern } from "../_shared/alert/schema.ts";
-import {
-  createPrefetcher,
-  type EarlySnapshot,
-  type PrefetchHint,
-} from "../_shared/orders/prefetch.ts";
-import { isUuid } from "../_shared/uuid.ts";
+import { createPrefetcher, type EarlySnapshot } from "./prefetch.ts";
+import { DRAIN_CAP, type PrefetchHint } from "../_shared/process_trigger.ts";
+import { isUuid } from "../_shared/util/uuid.ts";
 
 /**
  * process-order (contract section 6): for the service role only, processes one signal
@@ -31,7 +28,7 @@ export interface ProcessOrderDeps {
   store: Pick<OrderStore, "claimSignals" | "signalState">;
   /** Processes a claimed signal, with broker reads started before the claim, if any. */
   process: (claim: ClaimedSignal, early?: EarlySnapshot) => Promise<SignalResult>;
-  /** Starts broker reads for a hinted signal before it is claimed; see `_shared/orders/prefetch.ts`. */
+  /** Starts broker reads for a hinted signal before it is claimed; see `prefetch.ts`. */
   prefetch?: (hint: PrefetchHint | null) => EarlySnapshot | undefined;
   /** Sends due notifications; must not throw. */
   notify: () => Promise<unknown>;
@@ -46,8 +43,6 @@ export interface Summary {
   processed: number;
   results: SignalResult[];
 }
-
-const DRAIN_CAP = 50;
 
 /** What a request asks for: one signal (with an optional prefetch hint), or a drain. */
 export type ProcessRequest = { signalId: string; hint: PrefetchHint | null } | null;

@@ -1,16 +1,16 @@
-import { ApiError, ErrorCode, errorResponse, jsonResponse } from "../_shared/errors.ts";
-import { type FunctionEnv, readEnv } from "../_shared/env.ts";
+import { ApiError, ErrorCode, errorResponse, jsonResponse } from "../_shared/http/errors.ts";
+import { type FunctionEnv, readEnv } from "../_shared/config/env.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { extractBodyToken, parseAlert, type ParsedAlert } from "../_shared/alert/schema.ts";
 import { dedupeKey } from "../_shared/alert/dedupe.ts";
 import { hashWebhookToken, timingSafeEqualText } from "../_shared/auth/webhook_token.ts";
 import { createSql } from "../_shared/db/client.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";
-import { waitUntil } from "../_shared/wait_until.ts";
+import { waitUntil } from "../_shared/util/wait_until.ts";
 import { type Ingest, type IngestOutcome, sqlIngest } from "./ingest.ts";
 import { requirePost } from "../_shared/http/require_post.ts";
-import type { PrefetchHint } from "../_shared/orders/prefetch.ts";
-import { isUuid } from "../_shared/uuid.ts";
+import { DRAIN_CAP, type PrefetchHint, type ProcessOrderBody } from "../_shared/process_trigger.ts";
+import { isUuid } from "../_shared/util/uuid.ts";
 
 /**
  * receive-webhook (contract section 4): authenticates a TradingView alert by its webhook
@@ -206,19 +206,13 @@ export function processOrderTrigger(
         const processed = await call(body);
         body = {};
         // A full drain means more may be waiting.
-        if (processed >= DRAIN_BATCH) again = true;
+        if (processed >= DRAIN_CAP) again = true;
       } while (again);
     } finally {
       inFlight = false;
     }
   };
 }
-
-/** A call to process-order: one signal (with its prefetch hint), or `{}` to drain. */
-export type ProcessOrderBody = { signal_id?: string; prefetch?: PrefetchHint };
-
-/** process-order's drain cap: a drain that processed this many may have left more. */
-const DRAIN_BATCH = 50;
 
 async function postProcessOrder(
   env: Pick<FunctionEnv, "supabaseUrl" | "serviceRoleKey">,

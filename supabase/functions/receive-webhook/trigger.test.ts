@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type ProcessOrderBody, processOrderTrigger } from "./handler.ts";
+import { processOrderTrigger } from "./handler.ts";
+import type { ProcessOrderBody } from "../_shared/process_trigger.ts";
 
 const env = { supabaseUrl: "http://x", serviceRoleKey: "service-key" };
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as jose from "jose";
-import { readEnv } from "../_shared/env.ts";
+import { readEnv } from "../_shared/config/env.ts";
 import type { Sql } from "../_shared/db/client.ts";
 import { createLogger } from "../_shared/log.ts";
 import { createHandler } from "./handler.ts";

@@ -1,5 +1,5 @@
-import { ApiError, ErrorCode, errorResponse } from "../_shared/errors.ts";
-import { type FunctionEnv, readEnv } from "../_shared/env.ts";
+import { ApiError, ErrorCode, errorResponse } from "../_shared/http/errors.ts";
+import { type FunctionEnv, readEnv } from "../_shared/config/env.ts";
 import { createSql, type Sql } from "../_shared/db/client.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";
 import { corsHeaders, isPreflight, preflightResponse, withHeaders } from "../_shared/http/cors.ts";

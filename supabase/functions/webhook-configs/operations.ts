@@ -1,19 +1,19 @@
-import { ApiError, ErrorCode, jsonResponse } from "../_shared/errors.ts";
-import type { FunctionEnv } from "../_shared/env.ts";
+import { ApiError, ErrorCode, jsonResponse } from "../_shared/http/errors.ts";
+import type { FunctionEnv } from "../_shared/config/env.ts";
 import { asUser, type Sql, type Tx } from "../_shared/db/client.ts";
 import type { UserClaims } from "../_shared/auth/require_user.ts";
 import { generateWebhookToken, hashWebhookToken } from "../_shared/auth/webhook_token.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
-import { type PageQuery, parsePageQuery } from "../_shared/activity_schema.ts";
+import { type PageQuery, parsePageQuery } from "./activity_schema.ts";
 import {
   parseConfigPatch,
   parseCreateConfig,
   presentConfig,
   webhookUrlFor,
-} from "../_shared/webhook_config.ts";
-import { buildOpenApiDocument } from "../_shared/openapi/document.ts";
+} from "./config_schema.ts";
+import { buildOpenApiDocument } from "./openapi/document.ts";
 import * as store from "./store.ts";
-import { isUuid } from "../_shared/uuid.ts";
+import { isUuid } from "../_shared/util/uuid.ts";
 
 /**
  * One small function per webhook-configs operation (contract section 5). Each takes the

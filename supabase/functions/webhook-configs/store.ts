@@ -1,7 +1,7 @@
 import type postgres from "postgres";
 import type { Tx } from "../_shared/db/client.ts";
-import type { ConfigChanges, ConfigRow, NewConfigValues } from "../_shared/webhook_config.ts";
-import type { Order, PageQuery, Signal } from "../_shared/activity_schema.ts";
+import type { ConfigChanges, ConfigRow, NewConfigValues } from "./config_schema.ts";
+import type { Order, PageQuery, Signal } from "./activity_schema.ts";
 
 /**
  * The SQL of webhook-configs. Every function takes a transaction opened by `asUser`, so

@@ -1,4 +1,4 @@
-import { sha256Hex } from "../sha256.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { tokenFields } from "./payload.ts";
 import type { NormalizedAlert } from "./types.ts";
 

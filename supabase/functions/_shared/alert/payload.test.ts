@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { extractBodyToken, storedPayload, tokenFields } from "./payload.ts";
-import { isPlainObject } from "../merge_deep.ts";
+import { isPlainObject } from "../util/merge_deep.ts";
 
 Deno.test("tokenFields are token and passphrase", () => {
   assert.deepEqual([...tokenFields], ["token", "passphrase"]);

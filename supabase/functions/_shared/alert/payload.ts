@@ -1,5 +1,5 @@
 import { formatJsonPath } from "../http/body.ts";
-import { isPlainObject } from "../merge_deep.ts";
+import { isPlainObject } from "../util/merge_deep.ts";
 
 /** Body fields that may carry the webhook token; they are never stored. */
 export const tokenFields = ["token", "passphrase"] as const;

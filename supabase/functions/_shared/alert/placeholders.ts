@@ -1,4 +1,4 @@
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../http/errors.ts";
 import { formatJsonPath } from "../http/body.ts";
 
 /** A TradingView placeholder such as `{{close}}` or `{{strategy.order.action}}`. */

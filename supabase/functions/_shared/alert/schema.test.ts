@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
-import { ApiError } from "../errors.ts";
+import { ApiError } from "../http/errors.ts";
 import { parseJsonBody } from "../http/body.ts";
 import {
   alertJsonSchema,

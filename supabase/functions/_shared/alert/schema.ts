@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { ApiError, ErrorCode, type Issue, summarizeIssues } from "../errors.ts";
+import { ApiError, ErrorCode, summarizeIssues } from "../http/errors.ts";
 import { assertStorableJson, formatJsonPath } from "../http/body.ts";
-import { orderTypes, timesInForce } from "../settings.ts";
+import { orderTypes, timesInForce } from "../config/settings.ts";
 import { extractBodyToken, storedPayload, tokenFields } from "./payload.ts";
-import { isPlainObject } from "../merge_deep.ts";
+import { isPlainObject } from "../util/merge_deep.ts";
 import { findUnresolvedPlaceholders } from "./placeholders.ts";
 import { actions, type ExitLeg, type NormalizedAlert, quantityTypes, sentiments } from "./types.ts";
 

@@ -1,4 +1,4 @@
-import type { OrderType, TimeInForce } from "../settings.ts";
+import type { OrderType, TimeInForce } from "../config/settings.ts";
 
 /** The actions an alert may ask for (contract section 4). */
 export const actions = ["buy", "sell", "exit", "cancel", "add"] as const;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as jose from "jose";
 import { authenticate, bearerToken, verifyJwt } from "./jwt.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError } from "../http/errors.ts";
 
 const url = "http://127.0.0.1:54321";
 const secret = "test-secret-with-at-least-32-characters!!";

@@ -1,6 +1,6 @@
 import * as jose from "jose";
-import { ApiError, ErrorCode } from "../errors.ts";
-import { setBounded } from "../bounded_map.ts";
+import { ApiError, ErrorCode } from "../http/errors.ts";
+import { setBounded } from "../util/bounded_map.ts";
 
 /** The claims of a verified Supabase access token or API key. */
 export interface Claims extends jose.JWTPayload {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as jose from "jose";
-import { ApiError } from "../errors.ts";
-import { readEnv } from "../env.ts";
+import { ApiError } from "../http/errors.ts";
+import { readEnv } from "../config/env.ts";
 import { requireUser } from "./require_user.ts";
 
 const SECRET = "unit-test-secret-unit-test-secret-0123";

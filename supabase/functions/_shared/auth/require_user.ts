@@ -1,7 +1,7 @@
-import { ApiError, ErrorCode } from "../errors.ts";
-import type { FunctionEnv } from "../env.ts";
+import { ApiError, ErrorCode } from "../http/errors.ts";
+import type { FunctionEnv } from "../config/env.ts";
 import { authenticate, type Claims } from "./jwt.ts";
-import { isUuid } from "../uuid.ts";
+import { isUuid } from "../util/uuid.ts";
 
 /** The verified claims of a signed-in user: role `authenticated` and a uuid `sub`. */
 export interface UserClaims extends Claims {

@@ -12,7 +12,7 @@ import {
 } from "./alpaca_mapping.ts";
 import { accountPacer, type Pacer } from "./pacer.ts";
 import { type Broker, BrokerError, type BrokerOrder } from "./types.ts";
-import { setBounded } from "../bounded_map.ts";
+import { setBounded } from "../util/bounded_map.ts";
 
 /** How to reach one Alpaca account. */
 export interface AlpacaBrokerOptions {

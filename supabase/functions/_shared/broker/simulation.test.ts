@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createSimulationBroker, simulationPrice, type SimulationStore } from "./simulation.ts";
 import { BrokerError } from "./types.ts";
-import type { OrderRow } from "../orders/store.ts";
+import type { OrderRow } from "./types.ts";
 import type { OrderIntent } from "../engine/types.ts";
 
 const intent: OrderIntent = {

@@ -1,6 +1,13 @@
 import type { OrderIntent, PositionSnapshot, Snapshot } from "../engine/types.ts";
-import type { OrderRow, SimBook } from "../orders/store.ts";
-import { type Broker, BrokerError, type BrokerOrder } from "./types.ts";
+import { type Broker, BrokerError, type BrokerOrder, type OrderRow } from "./types.ts";
+
+/** The simulated book of one config and symbol, from `sim_book`. */
+export interface SimBook {
+  position: { symbol: string; qty: number; avg_entry_price: number | null } | null;
+  open_positions_count: number;
+  realized_pnl: number;
+  capital_in_use: number;
+}
 
 /** The database calls the simulation needs: the book, the fill, and the recorded orders. */
 export interface SimulationStore {

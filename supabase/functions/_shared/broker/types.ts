@@ -54,3 +54,20 @@ export interface Broker {
   /** The order with this client_order_id, or null when the broker has none. */
   findByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null>;
 }
+
+/** An `orders` row as the SQL functions return it (numerics arrive as JSON numbers). */
+export interface OrderRow {
+  id: string;
+  signal_id: string;
+  client_order_id: string;
+  purpose: "open" | "close";
+  broker: "alpaca" | "simulation";
+  broker_order_id: string | null;
+  symbol: string;
+  side: "buy" | "sell";
+  status: string;
+  filled_qty: number;
+  filled_avg_price: number | null;
+  request: OrderIntent;
+  error_message: string | null;
+}

@@ -1,5 +1,5 @@
 import type { NormalizedAlert, Sentiment } from "../alert/types.ts";
-import type { Settings } from "../settings.ts";
+import type { Settings } from "../config/settings.ts";
 import { type Checked, fail, ok } from "./checked.ts";
 import { clientOrderId } from "./client_order_id.ts";
 import { describeOrder, openOrdersPhrase } from "./describe.ts";

@@ -1,5 +1,5 @@
 import type { ExitLeg, NormalizedAlert } from "../alert/types.ts";
-import type { Settings } from "../settings.ts";
+import type { Settings } from "../config/settings.ts";
 import { type Checked, fail, ok } from "./checked.ts";
 import { formatPrice, isPositive, roundPrice } from "./numbers.ts";
 import type { OrderShape, Side } from "./types.ts";

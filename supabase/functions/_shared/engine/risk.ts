@@ -1,4 +1,4 @@
-import type { Settings } from "../settings.ts";
+import type { Settings } from "../config/settings.ts";
 import { clean, formatMoney, formatPrice, formatQty } from "./numbers.ts";
 import type { EntryShape } from "./order_shape.ts";
 import type { Size } from "./sizing.ts";

@@ -1,5 +1,5 @@
 import type { NormalizedAlert, QuantityType } from "../alert/types.ts";
-import type { Settings, SizingMethod } from "../settings.ts";
+import type { Settings, SizingMethod } from "../config/settings.ts";
 import { type Checked, fail, ok } from "./checked.ts";
 import { clean, floorTo, formatMoney, formatPrice, formatQty, isPositive } from "./numbers.ts";
 import type { EntryShape } from "./order_shape.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { NormalizedAlert } from "../alert/types.ts";
-import { defaultSettings, type Settings } from "../settings.ts";
-import { readEnv } from "../env.ts";
+import { defaultSettings, type Settings } from "../config/settings.ts";
+import { readEnv } from "../config/env.ts";
 import { decide } from "./decide.ts";
 import type { Decision, OrderIntent, Plan, PositionSnapshot, Snapshot } from "./types.ts";
 

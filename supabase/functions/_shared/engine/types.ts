@@ -1,4 +1,4 @@
-import type { OrderType, TimeInForce } from "../settings.ts";
+import type { OrderType, TimeInForce } from "../config/settings.ts";
 
 /** Buy or sell, as the broker takes it. */
 export type Side = "buy" | "sell";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ApiError } from "../errors.ts";
+import { ApiError } from "./errors.ts";
 import {
   assertStorableJson,
   formatJsonPath,

@@ -1,4 +1,4 @@
-import { ApiError, ErrorCode, type Issue } from "../errors.ts";
+import { ApiError, ErrorCode, type Issue } from "./errors.ts";
 
 /** The largest request body accepted, in bytes (contract section 4: 64 KiB). */
 export const MAX_BODY_BYTES = 65_536;

@@ -1,4 +1,4 @@
-import { ApiError, ErrorCode } from "../errors.ts";
+import { ApiError, ErrorCode } from "./errors.ts";
 
 /** Throws 405 `method_not_allowed` (with `Allow: POST`) unless the request is a POST. */
 export function requirePost(req: Request): void {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { backoffMs, effectiveSettings, orderUpdateFrom } from "./process_signal.ts";
-import { defaultSettings } from "../settings.ts";
-import { readEnv } from "../env.ts";
-import { presentConfig } from "../webhook_config.ts";
+import { defaultSettings } from "../_shared/config/settings.ts";
+import { readEnv } from "../_shared/config/env.ts";
+import { presentConfig } from "../webhook-configs/config_schema.ts";
 
 const defaults = defaultSettings(readEnv(() => undefined));
 

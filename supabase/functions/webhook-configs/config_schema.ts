@@ -1,15 +1,15 @@
 import { z } from "zod";
-import { ApiError, ErrorCode, type Issue, summarizeIssues } from "./errors.ts";
-import type { FunctionEnv } from "./env.ts";
-import { formatJsonPath } from "./http/body.ts";
+import { ApiError, ErrorCode, type Issue, summarizeIssues } from "../_shared/http/errors.ts";
+import type { FunctionEnv } from "../_shared/config/env.ts";
+import { formatJsonPath } from "../_shared/http/body.ts";
 import {
   defaultSettings,
   type Settings,
   settingsOver,
   settingsSchema,
   sizingSchema,
-} from "./settings.ts";
-import { isPlainObject, type JsonObject, mergeDeep } from "./merge_deep.ts";
+} from "../_shared/config/settings.ts";
+import { isPlainObject, type JsonObject, mergeDeep } from "../_shared/util/merge_deep.ts";
 
 /**
  * A webhook config as the webhook-configs API reads and writes it (contract section 5): the

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Broker } from "../broker/types.ts";
+import type { Broker } from "../_shared/broker/types.ts";
 import { createPrefetcher, usableEarlySnapshot } from "./prefetch.ts";
 
 /** A broker that records its snapshot reads; nothing else is called by the prefetcher. */

@@ -1,11 +1,11 @@
-import { decide } from "../engine/mod.ts";
-import type { Decision, OrderIntent, Snapshot } from "../engine/types.ts";
-import { type Settings, settingsOver, settingsSchema } from "../settings.ts";
-import type { Logger } from "../log.ts";
-import { type Broker, BrokerError, type BrokerOrder } from "../broker/types.ts";
-import { simulationPrice } from "../broker/simulation.ts";
+import { decide } from "../_shared/engine/mod.ts";
+import type { Decision, OrderIntent, Snapshot } from "../_shared/engine/types.ts";
+import { type Settings, settingsOver, settingsSchema } from "../_shared/config/settings.ts";
+import type { Logger } from "../_shared/log.ts";
+import { type Broker, BrokerError, type BrokerOrder } from "../_shared/broker/types.ts";
+import { simulationPrice } from "../_shared/broker/simulation.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
-import { Constants } from "../database.types.ts";
+import { Constants } from "../_shared/database.types.ts";
 import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
 
 /** One line of process-order's summary. */

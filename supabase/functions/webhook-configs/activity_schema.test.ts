@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../_shared/http/errors.ts";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, parsePageQuery } from "./activity_schema.ts";
 
 const page = (query: string) => parsePageQuery(new URLSearchParams(query));

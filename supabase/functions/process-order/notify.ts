@@ -1,4 +1,4 @@
-import type { Logger } from "../log.ts";
+import type { Logger } from "../_shared/log.ts";
 import type { NotificationRow, OrderStore } from "./store.ts";
 
 /** What sending notifications needs. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { alertJsonSchema } from "../alert/schema.ts";
-import { ErrorCode } from "../errors.ts";
-import { settingsSchema } from "../settings.ts";
+import { alertJsonSchema } from "../../_shared/alert/schema.ts";
+import { ErrorCode } from "../../_shared/http/errors.ts";
+import { settingsSchema } from "../../_shared/config/settings.ts";
 import {
   configSchema,
   createConfigSchema,
@@ -9,7 +9,7 @@ import {
   notificationPreferencesSchema,
   settingsPatchSchema,
   updateConfigSchema,
-} from "../webhook_config.ts";
+} from "../config_schema.ts";
 import {
   beforeSchema,
   DEFAULT_PAGE_SIZE,
@@ -25,7 +25,7 @@ import {
  * document with the default server; a test keeps it equal.
  *
  * @example
- * deno run -A supabase/functions/_shared/openapi/document.ts > docs/openapi.json
+ * deno run -A supabase/functions/webhook-configs/openapi/document.ts > docs/openapi.json
  */
 
 /** A JSON Schema or OpenAPI object, as plain JSON. */

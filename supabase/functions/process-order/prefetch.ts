@@ -1,12 +1,7 @@
-import type { Broker } from "../broker/types.ts";
-import type { Snapshot } from "../engine/types.ts";
-import { setBounded } from "../bounded_map.ts";
-
-/** What receive-webhook knows of a signal before process-order claims it. */
-export interface PrefetchHint {
-  config_id: string;
-  symbol: string;
-}
+import type { Broker } from "../_shared/broker/types.ts";
+import type { Snapshot } from "../_shared/engine/types.ts";
+import type { PrefetchHint } from "../_shared/process_trigger.ts";
+import { setBounded } from "../_shared/util/bounded_map.ts";
 
 /** Broker reads started before the claim, for one symbol. */
 export interface EarlySnapshot {

@@ -1,7 +1,11 @@
-import type { Sql } from "../db/client.ts";
-import { json, oneRoundTrip } from "../db/one_round_trip.ts";
-import type { NormalizedAlert } from "../alert/types.ts";
-import type { OrderIntent, PositionSnapshot } from "../engine/types.ts";
+import type { Sql } from "../_shared/db/client.ts";
+import { json, oneRoundTrip } from "../_shared/db/one_round_trip.ts";
+import type { NormalizedAlert } from "../_shared/alert/types.ts";
+import type { OrderIntent, PositionSnapshot } from "../_shared/engine/types.ts";
+import type { OrderRow } from "../_shared/broker/types.ts";
+import type { SimBook } from "../_shared/broker/simulation.ts";
+
+export type { OrderRow, SimBook };
 
 /** The signal columns process-order reads, as `claim_signals` returns them. */
 export interface SignalRow {
@@ -12,23 +16,6 @@ export interface SignalRow {
   alert: NormalizedAlert;
   attempts: number;
   reason: string | null;
-}
-
-/** An `orders` row as the SQL functions return it (numerics arrive as JSON numbers). */
-export interface OrderRow {
-  id: string;
-  signal_id: string;
-  client_order_id: string;
-  purpose: "open" | "close";
-  broker: "alpaca" | "simulation";
-  broker_order_id: string | null;
-  symbol: string;
-  side: "buy" | "sell";
-  status: string;
-  filled_qty: number;
-  filled_avg_price: number | null;
-  request: OrderIntent;
-  error_message: string | null;
 }
 
 /** One claimed signal with everything needed to process it, from `claim_signals`. */
@@ -51,14 +38,6 @@ export interface OrderUpdate {
   filled_at?: string | null;
   broker_response?: unknown;
   error_message?: string;
-}
-
-/** The simulated book of one config and symbol, from `sim_book`. */
-export interface SimBook {
-  position: { symbol: string; qty: number; avg_entry_price: number | null } | null;
-  open_positions_count: number;
-  realized_pnl: number;
-  capital_in_use: number;
 }
 
 /** A notification delivery claimed for sending, from `claim_notifications`. */

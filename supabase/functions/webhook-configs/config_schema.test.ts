@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { ApiError } from "./errors.ts";
-import { readEnv } from "./env.ts";
-import { defaultSettings } from "./settings.ts";
-import { mergeDeep } from "./merge_deep.ts";
+import { ApiError } from "../_shared/http/errors.ts";
+import { readEnv } from "../_shared/config/env.ts";
+import { defaultSettings } from "../_shared/config/settings.ts";
+import { mergeDeep } from "../_shared/util/merge_deep.ts";
 import {
   type ConfigRow,
   configSchema,
@@ -12,7 +12,7 @@ import {
   presentConfig,
   readOnlyConfigFields,
   webhookUrlFor,
-} from "./webhook_config.ts";
+} from "./config_schema.ts";
 
 const env = readEnv((name) =>
   ({

@@ -1,6 +1,6 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { JsonObject } from "./document.ts";
-import { UUID_PATTERN } from "../uuid.ts";
+import { UUID_PATTERN } from "../../_shared/util/uuid.ts";
 
 /**
  * Checks for an OpenAPI 3.1 document and for real responses against it, used by the contract

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { buildOpenApiDocument, DEFAULT_SUPABASE_URL, type JsonObject } from "./document.ts";
 import { createContractValidator, openApiProblems } from "./validator.ts";
-import { createConfigSchema, updateConfigSchema } from "../webhook_config.ts";
+import { createConfigSchema, updateConfigSchema } from "../config_schema.ts";
 
 const doc = buildOpenApiDocument();
 const validator = createContractValidator(doc);
@@ -19,7 +19,7 @@ Deno.test("docs/openapi.json is the generated document (regenerate it with docum
   assert.deepEqual(
     kept,
     doc,
-    "run: deno run -A supabase/functions/_shared/openapi/document.ts > docs/openapi.json",
+    "run: deno run -A supabase/functions/webhook-configs/openapi/document.ts > docs/openapi.json",
   );
 });
 

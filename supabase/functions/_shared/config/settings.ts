@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { FunctionEnv } from "./env.ts";
-import { isPlainObject, type JsonObject, mergeDeep } from "./merge_deep.ts";
+import { isPlainObject, type JsonObject, mergeDeep } from "../util/merge_deep.ts";
 
 /**
  * The trading settings of one webhook config (contract section 5). Every key has a default;

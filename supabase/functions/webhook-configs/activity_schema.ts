@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ApiError, ErrorCode, type Issue } from "./errors.ts";
-import { Constants } from "./database.types.ts";
+import { ApiError, ErrorCode, type Issue } from "../_shared/http/errors.ts";
+import { Constants } from "../_shared/database.types.ts";
 
 /**
  * What a user sees of a webhook's activity: its signals and orders (contract section 7
