@@ -2,7 +2,7 @@ import { ApiError, ErrorCode, errorResponse, jsonResponse } from "../_shared/htt
 import { type FunctionEnv, readEnv } from "../_shared/config/env.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { extractBodyToken, parseAlert, type ParsedAlert } from "../_shared/alert/schema.ts";
-import { dedupeKey } from "../_shared/alert/dedupe.ts";
+import { dedupeKey } from "./dedupe.ts";
 import { hashWebhookToken, timingSafeEqualText } from "../_shared/auth/webhook_token.ts";
 import { createSql } from "../_shared/db/client.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { canonicalJson, dedupeKey, MAX_DEDUPE_KEY_LENGTH } from "./dedupe.ts";
-import { parseAlert } from "./schema.ts";
+import { parseAlert } from "../_shared/alert/schema.ts";
 
 /** The key the webhook would store for this body. */
 function keyOf(body: Record<string, unknown>): string {

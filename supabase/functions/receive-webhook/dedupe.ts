@@ -1,6 +1,6 @@
-import { sha256Hex } from "../util/sha256.ts";
-import { tokenFields } from "./payload.ts";
-import type { NormalizedAlert } from "./types.ts";
+import { sha256Hex } from "../_shared/util/sha256.ts";
+import { tokenFields } from "../_shared/alert/payload.ts";
+import type { NormalizedAlert } from "../_shared/alert/types.ts";
 
 /** The longest de-duplication key produced. */
 export const MAX_DEDUPE_KEY_LENGTH = 250;
