@@ -1,5 +1,6 @@
 import { ApiError, ErrorCode, errorResponse, jsonResponse } from "../_shared/http/errors.ts";
-import { type FunctionEnv, readEnv } from "../_shared/config/env.ts";
+import type { FunctionEnv } from "../_shared/config/env.ts";
+import { deployedHandler } from "../_shared/http/deployed_handler.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { extractBodyToken, parseAlert, type ParsedAlert } from "../_shared/alert/schema.ts";
 import { dedupeKey } from "../_shared/alert/dedupe.ts";
@@ -230,22 +231,18 @@ async function postProcessOrder(
   return typeof summary?.processed === "number" ? summary.processed : 0;
 }
 
-let live: ((req: Request) => Promise<Response>) | undefined;
-
-/** The deployed handler: real environment, database pool and process-order trigger. */
-export function handler(req: Request): Promise<Response> {
-  if (!live) {
-    const env = readEnv();
-    live = createReceiveWebhook({
-      env,
-      ingest: sqlIngest(createSql(env.dbUrl, {
-        max: 20,
-        applicationName: "receive-webhook",
-        fetchTypes: false,
-      })),
-      process: processOrderTrigger(env),
-      log: createLogger({ fn: "receive-webhook" }),
-    });
-  }
-  return live(req);
-}
+/**
+ * The deployed handler: real environment, database pool and process-order trigger, built on the
+ * first request (an environment `readEnv` refuses answers 500 `misconfigured`).
+ */
+export const handler = deployedHandler("receive-webhook", (env) =>
+  createReceiveWebhook({
+    env,
+    ingest: sqlIngest(createSql(env.dbUrl, {
+      max: 20,
+      applicationName: "receive-webhook",
+      fetchTypes: false,
+    })),
+    process: processOrderTrigger(env),
+    log: createLogger({ fn: "receive-webhook" }),
+  }));

@@ -171,9 +171,11 @@ const configErrors = {
     [ErrorCode.unauthorized],
   ),
   "405": errorResponse("The path exists but not with this method.", [ErrorCode.methodNotAllowed]),
-  "500": errorResponse("An unexpected server error; nothing about it is disclosed.", [
-    ErrorCode.internal,
-  ]),
+  "500": errorResponse(
+    "An unexpected server error, whose details are not disclosed; or `misconfigured`: an " +
+      "environment variable holds a value the function does not accept (the message names it).",
+    [ErrorCode.internal, ErrorCode.misconfigured],
+  ),
 };
 
 const notFound = errorResponse(
@@ -398,10 +400,11 @@ function receiveWebhookPaths(): JsonObject {
               },
             },
           },
-          "500": errorResponse("The alert could not be stored; re-sending is safe.", [
-            ErrorCode.internal,
-            ErrorCode.storageUnavailable,
-          ]),
+          "500": errorResponse(
+            "The alert could not be stored; re-sending is safe. `misconfigured`: an environment " +
+              "variable holds a value the function does not accept (the message names it).",
+            [ErrorCode.internal, ErrorCode.storageUnavailable, ErrorCode.misconfigured],
+          ),
           "503": errorResponse("The alert could not be stored; re-sending is safe.", [
             ErrorCode.storageUnavailable,
             ErrorCode.functionUnavailable,
