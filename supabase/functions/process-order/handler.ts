@@ -19,7 +19,7 @@ import { DRAIN_CAP, type PrefetchHint } from "../_shared/process_trigger.ts";
 import { isUuid } from "../_shared/util/uuid.ts";
 
 /**
- * process-order (contract section 6): for the service role only, processes one signal
+ * process-order (docs/interface.md §6): for the service role only, processes one signal
  * (`{"signal_id"}`) or drains the queue (`{}`), then sends the notifications that are due,
  * and answers `{"processed":n,"results":[{signal_id,status,reason}]}`.
  */

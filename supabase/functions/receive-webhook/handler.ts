@@ -14,7 +14,7 @@ import { DRAIN_CAP, type PrefetchHint, type ProcessOrderBody } from "../_shared/
 import { isUuid } from "../_shared/util/uuid.ts";
 
 /**
- * receive-webhook (contract section 4): authenticates a TradingView alert by its webhook
+ * receive-webhook (docs/interface.md §4): authenticates a TradingView alert by its webhook
  * token, validates it, stores it with one database round trip, acknowledges it, and only then
  * asks process-order to act on it.
  */

@@ -21,7 +21,7 @@ import {
 } from "./operations.ts";
 
 /**
- * The webhook-configs function (contract section 5): CORS, routing, user authentication and
+ * The webhook-configs function (docs/interface.md §5): CORS, routing, user authentication and
  * request logging around the operations in `operations.ts`.
  */
 

@@ -3,7 +3,7 @@ import type { FunctionEnv } from "./env.ts";
 import { isPlainObject, type JsonObject, mergeDeep } from "../util/merge_deep.ts";
 
 /**
- * The trading settings of one webhook config (contract section 5). Every key has a default;
+ * The trading settings of one webhook config (docs/interface.md §5). Every key has a default;
  * `null` limits mean "no limit". The defaults for simulation and sizing come from the environment.
  */
 export const sizingMethods = [

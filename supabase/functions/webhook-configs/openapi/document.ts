@@ -97,9 +97,9 @@ const components: [string, z.ZodType, string][] = [
   ["WebhookConfigResponse", configEnvelope, "One config."],
   ["WebhookConfigWithToken", configWithToken, "A config and its new plain-text token."],
   ["WebhookConfigList", configList, "The caller's configs, newest first."],
-  ["Signal", signalSchema, "One stored alert (contract section 7 columns)."],
+  ["Signal", signalSchema, "One stored alert (the columns of docs/interface.md §7)."],
   ["SignalList", signalList, "Signals, newest first."],
-  ["Order", orderSchema, "One broker or simulated order (contract section 7 columns)."],
+  ["Order", orderSchema, "One broker or simulated order (the columns of docs/interface.md §7)."],
   ["OrderList", orderList, "Orders, newest first."],
   ["AlertAccepted", acceptedAlert, "The alert was stored and queued."],
   ["AlertDuplicate", duplicateAlert, "A repeat of an alert already stored; no second order."],
@@ -233,7 +233,7 @@ function ok(description: string, schemaName: string, status = "200"): JsonObject
   return { [status]: jsonResponse(description, ref(schemaName), requestIdHeader) };
 }
 
-/** The webhook-configs paths (contract section 5). */
+/** The webhook-configs paths (docs/interface.md §5). */
 function webhookConfigPaths(): JsonObject {
   return {
     "/webhook-configs": {
@@ -345,7 +345,7 @@ function webhookConfigPaths(): JsonObject {
   };
 }
 
-/** The receive-webhook path (contract section 4). */
+/** The receive-webhook path (docs/interface.md §4). */
 function receiveWebhookPaths(): JsonObject {
   return {
     "/receive-webhook/{config_id}": {
