@@ -65,6 +65,8 @@ const TIME_SCALE = 60;
 const BROKER_ENV = (fakeUrl: string) => ({
   SIMULATION_MODE: "true",
   ALPACA_API_URL: fakeUrl,
+  ALPACA_LIVE_API_URL: fakeUrl,
+  ALPACA_DATA_URL: fakeUrl,
   ALPACA_API_KEY: "bench-key",
   ALPACA_API_SECRET: "bench-secret",
   ALPACA_PACE_TIME_SCALE: String(TIME_SCALE),

@@ -1,10 +1,10 @@
 /**
  * `npm run dev` / `deno task dev`: the Docker-free stand-in for `supabase start` plus
- * `supabase functions serve` (contract section 3). Stays in the foreground until Ctrl-C,
+ * `supabase functions serve` (docs/interface.md §3). Stays in the foreground until Ctrl-C,
  * SIGTERM or SIGHUP, then stops everything it started, PostgreSQL included.
  */
 import postgres from "postgres";
-import { stackSettingsFor } from "./settings.ts";
+import { platformEnv, stackSettingsFor } from "./settings.ts";
 import { ensureOsPackages } from "./install.ts";
 import { startCluster } from "./postgres.ts";
 import { applyDatabase } from "./database.ts";
@@ -17,7 +17,11 @@ import { claimStackDir } from "./orphans.ts";
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const log = (msg: string) => console.log(`[stack] ${msg}`);
 
-const settings = await stackSettingsFor(root, Deno.args);
+const settings = await stackSettingsFor(root, Deno.args).catch((err) => {
+  // A bad port or function variable: say which, and start nothing.
+  log(`cannot start: ${err instanceof Error ? err.message : err}`);
+  Deno.exit(1);
+});
 
 const cleanups: (() => Promise<void>)[] = [];
 let shuttingDown = false;
@@ -58,14 +62,14 @@ try {
   await applyDatabase({ root, dbUrl: cluster.url, log });
 
   const jwks = JSON.stringify(keys.publicJwks);
-  const stackEnv: Record<string, string> = {
-    SUPABASE_URL: supabaseUrl,
-    SUPABASE_DB_URL: cluster.url,
-    SUPABASE_ANON_KEY: keys.anonKey,
-    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-    SUPABASE_JWT_SECRET: keys.jwtSecret,
-    SUPABASE_JWKS: jwks,
-  };
+  const stackEnv = platformEnv({
+    supabaseUrl,
+    dbUrl: cluster.url,
+    anonKey: keys.anonKey,
+    serviceRoleKey: keys.serviceRoleKey,
+    jwtSecret: keys.jwtSecret,
+    jwks,
+  });
 
   const fns = await startFunctions({
     root,

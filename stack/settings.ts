@@ -1,6 +1,8 @@
+import { operatorEnvNames, readEnv } from "../supabase/functions/_shared/config/env.ts";
+
 /**
  * The local stack's settings: the environment, then `.env` when present (the environment
- * wins), then defaults. Contract section 3.
+ * wins), then defaults (docs/interface.md §3).
  */
 export interface StackSettings {
   root: string;
@@ -31,22 +33,39 @@ export function parseDotEnv(text: string): Record<string, string> {
   return out;
 }
 
-/** Variables that functions receive from the stack's environment when set. */
-export const FUNCTION_ENV_KEYS = [
-  "ALPACA_API_KEY",
-  "ALPACA_API_SECRET",
-  "ALPACA_API_URL",
-  "SIMULATION_MODE",
-  "DEFAULT_ORDER_QUANTITY",
-  "POSITION_SIZING_METHOD",
-  "POSITION_SIZE_VALUE",
-  "WEBHOOK_PASSPHRASE",
-  "SIMULATION_EQUITY",
-  "NOTIFY_TIMEOUT_MS",
-  "PROCESS_STALE_AFTER_SECONDS",
-  "ALPACA_PACE_TIME_SCALE",
-  "PROCESS_ON_ACCEPT",
-];
+/**
+ * Variables that functions receive from the stack's environment when set: every variable
+ * `readEnv` reads that the operator sets (the platform's `SUPABASE_*` the stack sets itself).
+ */
+export const FUNCTION_ENV_KEYS: readonly string[] = operatorEnvNames;
+
+/** The platform's variables, which the stack gives every function as hosted Supabase does. */
+export function platformEnv(p: {
+  supabaseUrl: string;
+  dbUrl: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  jwtSecret: string;
+  jwks: string;
+}): Record<string, string> {
+  return {
+    SUPABASE_URL: p.supabaseUrl,
+    SUPABASE_DB_URL: p.dbUrl,
+    SUPABASE_ANON_KEY: p.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: p.serviceRoleKey,
+    SUPABASE_JWT_SECRET: p.jwtSecret,
+    SUPABASE_JWKS: p.jwks,
+  };
+}
+
+/** The stack's own settings, read here and not passed to functions. */
+export const STACK_SETTING_KEYS = [
+  "API_PORT",
+  "DB_PORT",
+  "STACK_DIR",
+  "PROCESS_SWEEP_INTERVAL_MS",
+  "PG_LOG_STATEMENTS",
+] as const;
 
 function port(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === "") return fallback;
@@ -70,6 +89,8 @@ export function readStackSettings(
   for (const key of FUNCTION_ENV_KEYS) {
     if (merged[key] !== undefined) functionEnv[key] = merged[key];
   }
+  // A value the functions would refuse stops the stack here, naming it, before anything starts.
+  readEnv((name) => functionEnv[name]);
   return {
     root,
     apiPort: port(merged.API_PORT, 54321, "API_PORT"),

@@ -96,7 +96,12 @@ try {
     { keyId: "test-key-id", secretKey: "test-secret-key" },
   );
   env.FAKE_ALPACA_URL = fake.url;
+  // Every broker host (paper, live, market data) is the fake (docs/interface.md §3).
   env.ALPACA_API_URL = fake.url;
+  env.ALPACA_LIVE_API_URL = fake.url;
+  env.ALPACA_DATA_URL = fake.url;
+  // Notification receivers in tests listen on loopback (docs/interface.md §9).
+  env.NOTIFY_ALLOW_PRIVATE_HOSTS = "true";
   env.ALPACA_API_KEY = "test-key-id";
   env.ALPACA_API_SECRET = "test-secret-key";
   log("starting a throwaway stack");

@@ -259,7 +259,7 @@ create trigger webhook_signals_audit
  * Authenticates, rate-limits, de-duplicates and stores one alert, in one round trip.
  *
  * receive-webhook parses and validates the body first but must report errors in the
- * contract's order, so it passes what it found and this function decides:
+ * order of docs/interface.md §4, so it passes what it found and this function decides:
  * 1. unknown config, or a wrong query/header token: `invalid_token`;
  * 2. the body was not JSON (`p_parse_failed`): `invalid_json`;
  * 3. no token anywhere, or a wrong body token: `invalid_token`;

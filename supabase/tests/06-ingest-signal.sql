@@ -1,6 +1,6 @@
--- ingest_signal is receive-webhook's single round trip. It answers in the contract's order:
--- an unknown config or a wrong query/header token, then an unreadable body, then a missing or
--- wrong body token, then a disabled webhook, then the rate limit (only accepted alerts count),
+-- ingest_signal is receive-webhook's single round trip. It answers in the order of
+-- docs/interface.md §4: an unknown config or a wrong query/header token, then an unreadable body,
+-- then a missing or wrong body token, then a disabled webhook, then the rate limit (only accepted alerts count),
 -- then an invalid payload, then de-duplication within the config's window, and finally stores
 -- the signal exactly as given. Tokens are compared by hash with token_hashes_match.
 begin;

@@ -1,5 +1,5 @@
 /**
- * process-order's door (contract section 6) through real HTTP: only the service role may call
+ * process-order's door (docs/interface.md §6) through real HTTP: only the service role may call
  * it, and the body is `{}` or `{"signal_id":"<uuid>"}`.
  */
 import assert from "node:assert/strict";

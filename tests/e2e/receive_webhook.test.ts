@@ -1,5 +1,5 @@
 /**
- * receive-webhook through real HTTP on the local stack: every row of contract section 4's
+ * receive-webhook through real HTTP on the local stack: every row of docs/interface.md §4's
  * response table, every token location, the order of checks, and de-duplication.
  */
 import assert from "node:assert/strict";
@@ -39,7 +39,7 @@ function alert(extra: Record<string, unknown> = {}) {
 
 const q = (c: TestConfig) => `?token=${encodeURIComponent(c.token)}`;
 
-Deno.test("202 acknowledges a stored alert with the contract body", async () => {
+Deno.test("202 acknowledges a stored alert with the body of docs/interface.md §4", async () => {
   const c = await createConfig(user.id);
   const res = await post(c.id, alert(), { query: q(c) });
   assert.equal(res.status, 202);

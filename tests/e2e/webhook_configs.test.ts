@@ -1,5 +1,5 @@
 /**
- * webhook-configs through real HTTP on the local stack: every row of contract section 5's
+ * webhook-configs through real HTTP on the local stack: every row of docs/interface.md §5's
  * table for one signed-in user, as a browser app (supabase-js) and as plain fetch.
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * A config's signals and orders through real HTTP: newest first, contract section 7 columns
+ * A config's signals and orders through real HTTP: newest first, the columns of docs/interface.md §7
  * with numbers as numbers, `limit` (default 50, 1..200) and the strictly-older `before`
  * cursor. Rows are arranged directly in the database, one microsecond apart where the cursor's
  * precision matters.

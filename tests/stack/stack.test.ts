@@ -1,5 +1,5 @@
 /**
- * The local stack behaves as contract section 3 says: health, stack.env, the JWKS, verify_jwt
+ * The local stack behaves as docs/interface.md §3 says: health, stack.env, the JWKS, verify_jwt
  * per config.toml, a second stack beside the first, `--fresh`, and a clean stop.
  */
 import assert from "node:assert/strict";
@@ -19,7 +19,7 @@ Deno.test("GET /health is 200 while the database answers", async () => {
   assert.deepEqual(await res.json(), { status: "ok" });
 });
 
-Deno.test("stack.env holds every contract variable, and the JWKS holds public keys only", async () => {
+Deno.test("stack.env holds every variable of docs/interface.md §3, and the JWKS holds public keys only", async () => {
   const env = parseDotEnv(await Deno.readTextFile(`${stackEnv().STACK_DIR}/stack.env`));
   for (
     const key of [

@@ -1,5 +1,5 @@
 import { ApiError, ErrorCode, errorResponse, jsonResponse } from "../_shared/http/errors.ts";
-import { readEnv } from "../_shared/config/env.ts";
+import { deployedHandler } from "../_shared/http/deployed_handler.ts";
 import { authenticate, type JwtTrust } from "../_shared/auth/jwt.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { createSql } from "../_shared/db/client.ts";
@@ -19,7 +19,7 @@ import { DRAIN_CAP, type PrefetchHint } from "../_shared/process_trigger.ts";
 import { isUuid } from "../_shared/util/uuid.ts";
 
 /**
- * process-order (contract section 6): for the service role only, processes one signal
+ * process-order (docs/interface.md §6): for the service role only, processes one signal
  * (`{"signal_id"}`) or drains the queue (`{}`), then sends the notifications that are due,
  * and answers `{"processed":n,"results":[{signal_id,status,reason}]}`.
  */
@@ -143,53 +143,51 @@ export function createProcessOrder(deps: ProcessOrderDeps): (req: Request) => Pr
   };
 }
 
-let live: ((req: Request) => Promise<Response>) | undefined;
 let alpaca: Broker | null | undefined;
 
-/** The deployed handler: real environment, database pool, Alpaca account and notifications. */
-export function handler(req: Request): Promise<Response> {
-  if (!live) {
-    const env = readEnv();
-    const store = sqlOrderStore(
-      createSql(env.dbUrl, { max: 10, applicationName: "process-order" }),
-    );
-    const log = createLogger({ fn: "process-order" });
-    // One adapter per function instance, so every signal shares the account's request pacer.
-    const liveBroker = () =>
-      alpaca !== undefined
-        ? alpaca
-        : (alpaca = env.alpacaKey && env.alpacaSecret
-          ? createAlpacaBroker({
-            baseUrl: env.alpacaUrl,
-            keyId: env.alpacaKey,
-            secretKey: env.alpacaSecret,
-            timeoutMs: 15_000,
-            pacer: accountPacer(`${alpacaBasePath(env.alpacaUrl)} ${env.alpacaKey}`, {
-              limit: DEFAULT_PACE.limit,
-              intervalMs: DEFAULT_PACE.intervalMs / env.alpacaPaceTimeScale,
-            }),
-          })
-          : null);
-    const defaults = defaultSettings(env);
-    const prefetcher = createPrefetcher(liveBroker);
-    live = createProcessOrder({
-      trust: { supabaseUrl: env.supabaseUrl, jwtSecret: env.jwtSecret, jwks: env.jwks },
-      store,
-      process: (claim, early) =>
-        processClaimedSignal(claim, {
-          store,
-          liveBroker,
-          simulationBroker: (configId, price) =>
-            createSimulationBroker({ configId, price, equity: env.simulationEquity, store }),
-          defaults,
-          log,
-          prefetcher,
-        }, early),
-      prefetch: prefetcher.start,
-      notify: () => deliverDueNotifications({ store, fetch, timeoutMs: env.notifyTimeoutMs, log }),
-      staleAfterSeconds: env.processStaleAfterSeconds,
-      log,
-    });
-  }
-  return live(req);
-}
+/**
+ * The deployed handler: real environment, database pool, Alpaca account and notifications,
+ * built on the first request (an environment `readEnv` refuses answers 500 `misconfigured`).
+ */
+export const handler = deployedHandler("process-order", (env) => {
+  const store = sqlOrderStore(
+    createSql(env.dbUrl, { max: 10, applicationName: "process-order" }),
+  );
+  const log = createLogger({ fn: "process-order" });
+  // One adapter per function instance, so every signal shares the account's request pacer.
+  const liveBroker = () =>
+    alpaca !== undefined
+      ? alpaca
+      : (alpaca = env.alpacaKey && env.alpacaSecret
+        ? createAlpacaBroker({
+          baseUrl: env.alpacaUrl,
+          keyId: env.alpacaKey,
+          secretKey: env.alpacaSecret,
+          timeoutMs: 15_000,
+          pacer: accountPacer(`${alpacaBasePath(env.alpacaUrl)} ${env.alpacaKey}`, {
+            limit: DEFAULT_PACE.limit,
+            intervalMs: DEFAULT_PACE.intervalMs / env.alpacaPaceTimeScale,
+          }),
+        })
+        : null);
+  const defaults = defaultSettings(env);
+  const prefetcher = createPrefetcher(liveBroker);
+  return createProcessOrder({
+    trust: { supabaseUrl: env.supabaseUrl, jwtSecret: env.jwtSecret, jwks: env.jwks },
+    store,
+    process: (claim, early) =>
+      processClaimedSignal(claim, {
+        store,
+        liveBroker,
+        simulationBroker: (configId, price) =>
+          createSimulationBroker({ configId, price, equity: env.simulationEquity, store }),
+        defaults,
+        log,
+        prefetcher,
+      }, early),
+    prefetch: prefetcher.start,
+    notify: () => deliverDueNotifications({ store, fetch, timeoutMs: env.notifyTimeoutMs, log }),
+    staleAfterSeconds: env.processStaleAfterSeconds,
+    log,
+  });
+});

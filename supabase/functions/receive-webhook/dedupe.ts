@@ -6,7 +6,7 @@ import type { NormalizedAlert } from "../_shared/alert/types.ts";
 export const MAX_DEDUPE_KEY_LENGTH = 250;
 
 /**
- * The de-duplication key of an alert (contract section 4): `"id:" + id` when the alert carries
+ * The de-duplication key of an alert (docs/interface.md §4): `"id:" + id` when the alert carries
  * an `id` or `alert_id`, else `"sha256:"` and the hex SHA-256 of the payload's canonical JSON
  * without `token` and `passphrase`. Any `time` or `timenow` is part of that payload, so two
  * firings differ while an identical re-send, in any key order, matches.

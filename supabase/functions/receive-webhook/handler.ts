@@ -1,5 +1,6 @@
 import { ApiError, ErrorCode, errorResponse, jsonResponse } from "../_shared/http/errors.ts";
-import { type FunctionEnv, readEnv } from "../_shared/config/env.ts";
+import type { FunctionEnv } from "../_shared/config/env.ts";
+import { deployedHandler } from "../_shared/http/deployed_handler.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { extractBodyToken, parseAlert, type ParsedAlert } from "../_shared/alert/schema.ts";
 import { dedupeKey } from "./dedupe.ts";
@@ -13,7 +14,7 @@ import { DRAIN_CAP, type PrefetchHint, type ProcessOrderBody } from "../_shared/
 import { isUuid } from "../_shared/util/uuid.ts";
 
 /**
- * receive-webhook (contract section 4): authenticates a TradingView alert by its webhook
+ * receive-webhook (docs/interface.md §4): authenticates a TradingView alert by its webhook
  * token, validates it, stores it with one database round trip, acknowledges it, and only then
  * asks process-order to act on it.
  */
@@ -230,22 +231,18 @@ async function postProcessOrder(
   return typeof summary?.processed === "number" ? summary.processed : 0;
 }
 
-let live: ((req: Request) => Promise<Response>) | undefined;
-
-/** The deployed handler: real environment, database pool and process-order trigger. */
-export function handler(req: Request): Promise<Response> {
-  if (!live) {
-    const env = readEnv();
-    live = createReceiveWebhook({
-      env,
-      ingest: sqlIngest(createSql(env.dbUrl, {
-        max: 20,
-        applicationName: "receive-webhook",
-        fetchTypes: false,
-      })),
-      process: processOrderTrigger(env),
-      log: createLogger({ fn: "receive-webhook" }),
-    });
-  }
-  return live(req);
-}
+/**
+ * The deployed handler: real environment, database pool and process-order trigger, built on the
+ * first request (an environment `readEnv` refuses answers 500 `misconfigured`).
+ */
+export const handler = deployedHandler("receive-webhook", (env) =>
+  createReceiveWebhook({
+    env,
+    ingest: sqlIngest(createSql(env.dbUrl, {
+      max: 20,
+      applicationName: "receive-webhook",
+      fetchTypes: false,
+    })),
+    process: processOrderTrigger(env),
+    log: createLogger({ fn: "receive-webhook" }),
+  }));

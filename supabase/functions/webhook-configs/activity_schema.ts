@@ -3,8 +3,8 @@ import { ApiError, ErrorCode, type Issue } from "../_shared/http/errors.ts";
 import { Constants } from "../_shared/database.types.ts";
 
 /**
- * What a user sees of a webhook's activity: its signals and orders (contract section 7
- * columns, numeric columns as JSON numbers, timestamps as ISO-8601 text with microseconds),
+ * What a user sees of a webhook's activity: its signals and orders (the columns of
+ * docs/interface.md §7, numeric columns as JSON numbers, timestamps as ISO-8601 text with microseconds),
  * and the `limit` / `before` paging of both lists. The OpenAPI document is generated from
  * these schemas.
  */

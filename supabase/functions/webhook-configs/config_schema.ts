@@ -12,7 +12,7 @@ import {
 import { isPlainObject, type JsonObject, mergeDeep } from "../_shared/util/merge_deep.ts";
 
 /**
- * A webhook config as the webhook-configs API reads and writes it (contract section 5): the
+ * A webhook config as the webhook-configs API reads and writes it (docs/interface.md §5): the
  * request bodies, the merge rules of PATCH, and the config object every response carries.
  * The OpenAPI document is generated from these schemas, so they are the single source.
  */

@@ -1,5 +1,6 @@
 import { ApiError, ErrorCode, errorResponse } from "../_shared/http/errors.ts";
-import { type FunctionEnv, readEnv } from "../_shared/config/env.ts";
+import type { FunctionEnv } from "../_shared/config/env.ts";
+import { deployedHandler } from "../_shared/http/deployed_handler.ts";
 import { createSql, type Sql } from "../_shared/db/client.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";
 import { corsHeaders, isPreflight, preflightResponse, withHeaders } from "../_shared/http/cors.ts";
@@ -20,7 +21,7 @@ import {
 } from "./operations.ts";
 
 /**
- * The webhook-configs function (contract section 5): CORS, routing, user authentication and
+ * The webhook-configs function (docs/interface.md §5): CORS, routing, user authentication and
  * request logging around the operations in `operations.ts`.
  */
 
@@ -144,27 +145,13 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
   };
 }
 
-let built: ((req: Request) => Promise<Response>) | undefined;
-
 /**
  * The deployed handler: built from the environment on the first request, so nothing (not
- * even the pool) is created at import time. The pool is shared by every later request.
+ * even the pool) is created at import time. The pool is shared by every later request. An
+ * environment `readEnv` refuses answers 500 `misconfigured`.
  */
-export async function handler(req: Request): Promise<Response> {
-  if (!built) {
-    try {
-      const env = readEnv();
-      built = createHandler({
-        env,
-        sql: createSql(env.dbUrl, { applicationName: "webhook-configs" }),
-      });
-    } catch (err) {
-      createLogger({ fn: "webhook-configs" }).error("configuration error", err);
-      return withHeaders(
-        errorResponse(new ApiError(500, ErrorCode.internal, "internal error")),
-        cors,
-      );
-    }
-  }
-  return await built(req);
-}
+export const handler = deployedHandler("webhook-configs", (env) =>
+  createHandler({
+    env,
+    sql: createSql(env.dbUrl, { applicationName: "webhook-configs" }),
+  }), { headers: cors });

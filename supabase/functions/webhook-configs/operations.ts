@@ -16,7 +16,7 @@ import * as store from "./store.ts";
 import { isUuid } from "../_shared/util/uuid.ts";
 
 /**
- * One small function per webhook-configs operation (contract section 5). Each takes the
+ * One small function per webhook-configs operation (docs/interface.md §5). Each takes the
  * request context and returns the Response; every query runs inside `asUser`, so row-level
  * security, not this code, decides whose rows exist.
  */

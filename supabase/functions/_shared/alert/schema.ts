@@ -223,7 +223,7 @@ const namesOfField: [CanonicalField, string[]][] =
 type AlertInputShape = typeof alertShape;
 
 /**
- * The alert body of `receive-webhook` (contract section 4), with its normalisation: validating
+ * The alert body of `receive-webhook` (docs/interface.md §4), with its normalisation: validating
  * gives a {@link NormalizedAlert}. Unknown fields pass through validation; `parseAlert` reports
  * them. This is the only definition: the OpenAPI document is generated from it.
  */
@@ -363,7 +363,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The prices each order type needs (contract section 4). */
+/** The prices each order type needs (docs/interface.md §4). */
 function checkOrderType(alert: NormalizedAlert, ctx: z.RefinementCtx<unknown>): void {
   const need = (field: "limit_price" | "stop_price") => {
     if (alert[field] === undefined) {

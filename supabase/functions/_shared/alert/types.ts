@@ -1,6 +1,6 @@
 import type { OrderType, TimeInForce } from "../config/settings.ts";
 
-/** The actions an alert may ask for (contract section 4). */
+/** The actions an alert may ask for (docs/interface.md §4). */
 export const actions = ["buy", "sell", "exit", "cancel", "add"] as const;
 export type Action = typeof actions[number];
 

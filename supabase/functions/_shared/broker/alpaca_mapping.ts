@@ -2,7 +2,7 @@ import type { trading } from "@alpacahq/alpaca-trade-api";
 import type { OrderIntent, PositionSnapshot, Side, Snapshot } from "../engine/types.ts";
 import { BrokerError, type BrokerOrder } from "./types.ts";
 
-/** The longest `client_order_id` the contract allows (Alpaca itself takes up to 128). */
+/** The longest `client_order_id` docs/interface.md §6 allows (Alpaca itself takes up to 128). */
 export const MAX_CLIENT_ORDER_ID_LENGTH = 48;
 
 /**

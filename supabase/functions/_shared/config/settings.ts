@@ -3,7 +3,7 @@ import type { FunctionEnv } from "./env.ts";
 import { isPlainObject, type JsonObject, mergeDeep } from "../util/merge_deep.ts";
 
 /**
- * The trading settings of one webhook config (contract section 5). Every key has a default;
+ * The trading settings of one webhook config (docs/interface.md §5). Every key has a default;
  * `null` limits mean "no limit". The defaults for simulation and sizing come from the environment.
  */
 export const sizingMethods = [
@@ -52,11 +52,17 @@ export const settingsSchema = z.strictObject({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
-/** Maps `POSITION_SIZING_METHOD` to a sizing method; `fixed` means `fixed_quantity`. */
+/**
+ * Maps `POSITION_SIZING_METHOD` to a sizing method; `fixed` means `fixed_quantity`. Any other
+ * value throws: `readEnv` refuses it first, and nothing maps it to a method quietly.
+ */
 export function sizingMethodFromEnv(value: string): SizingMethod {
   const v = value.trim().toLowerCase();
-  if (v === "fixed" || v === "fixed_quantity") return "fixed_quantity";
-  return (sizingMethods as readonly string[]).includes(v) ? v as SizingMethod : "fixed_quantity";
+  if (v === "fixed") return "fixed_quantity";
+  if ((sizingMethods as readonly string[]).includes(v)) return v as SizingMethod;
+  throw new RangeError(
+    `POSITION_SIZING_METHOD must be one of fixed, ${sizingMethods.join(", ")}`,
+  );
 }
 
 /** The settings a new config gets, with the environment's defaults applied. */

@@ -1,6 +1,6 @@
 import { ApiError, ErrorCode, type Issue } from "./errors.ts";
 
-/** The largest request body accepted, in bytes (contract section 4: 64 KiB). */
+/** The largest request body accepted, in bytes (64 KiB, docs/interface.md §4). */
 export const MAX_BODY_BYTES = 65_536;
 
 /** The deepest nesting of objects and arrays accepted; the top-level value is level 1. */

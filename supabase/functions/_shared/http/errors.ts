@@ -17,6 +17,8 @@ export const ErrorCode = {
   storageUnavailable: "storage_unavailable",
   functionUnavailable: "function_unavailable",
   internal: "internal_error",
+  /** The function's environment holds a value it does not accept (see `readEnv`). */
+  misconfigured: "misconfigured",
 } as const;
 
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];

@@ -23,7 +23,7 @@ Deno.test("docs/openapi.json is the generated document (regenerate it with docum
   );
 });
 
-Deno.test("every route of contract sections 4 and 5 is documented, and nothing else", () => {
+Deno.test("every route of docs/interface.md §4 and §5 is documented, and nothing else", () => {
   const operations = Object.entries(doc.paths as Record<string, JsonObject>).flatMap(
     ([path, item]) =>
       Object.keys(item).filter((k) => k !== "parameters").map((m) => `${m.toUpperCase()} ${path}`),

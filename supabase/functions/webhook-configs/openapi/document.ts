@@ -97,9 +97,9 @@ const components: [string, z.ZodType, string][] = [
   ["WebhookConfigResponse", configEnvelope, "One config."],
   ["WebhookConfigWithToken", configWithToken, "A config and its new plain-text token."],
   ["WebhookConfigList", configList, "The caller's configs, newest first."],
-  ["Signal", signalSchema, "One stored alert (contract section 7 columns)."],
+  ["Signal", signalSchema, "One stored alert (the columns of docs/interface.md §7)."],
   ["SignalList", signalList, "Signals, newest first."],
-  ["Order", orderSchema, "One broker or simulated order (contract section 7 columns)."],
+  ["Order", orderSchema, "One broker or simulated order (the columns of docs/interface.md §7)."],
   ["OrderList", orderList, "Orders, newest first."],
   ["AlertAccepted", acceptedAlert, "The alert was stored and queued."],
   ["AlertDuplicate", duplicateAlert, "A repeat of an alert already stored; no second order."],
@@ -171,9 +171,11 @@ const configErrors = {
     [ErrorCode.unauthorized],
   ),
   "405": errorResponse("The path exists but not with this method.", [ErrorCode.methodNotAllowed]),
-  "500": errorResponse("An unexpected server error; nothing about it is disclosed.", [
-    ErrorCode.internal,
-  ]),
+  "500": errorResponse(
+    "An unexpected server error, whose details are not disclosed; or `misconfigured`: an " +
+      "environment variable holds a value the function does not accept (the message names it).",
+    [ErrorCode.internal, ErrorCode.misconfigured],
+  ),
 };
 
 const notFound = errorResponse(
@@ -231,7 +233,7 @@ function ok(description: string, schemaName: string, status = "200"): JsonObject
   return { [status]: jsonResponse(description, ref(schemaName), requestIdHeader) };
 }
 
-/** The webhook-configs paths (contract section 5). */
+/** The webhook-configs paths (docs/interface.md §5). */
 function webhookConfigPaths(): JsonObject {
   return {
     "/webhook-configs": {
@@ -343,7 +345,7 @@ function webhookConfigPaths(): JsonObject {
   };
 }
 
-/** The receive-webhook path (contract section 4). */
+/** The receive-webhook path (docs/interface.md §4). */
 function receiveWebhookPaths(): JsonObject {
   return {
     "/receive-webhook/{config_id}": {
@@ -398,10 +400,11 @@ function receiveWebhookPaths(): JsonObject {
               },
             },
           },
-          "500": errorResponse("The alert could not be stored; re-sending is safe.", [
-            ErrorCode.internal,
-            ErrorCode.storageUnavailable,
-          ]),
+          "500": errorResponse(
+            "The alert could not be stored; re-sending is safe. `misconfigured`: an environment " +
+              "variable holds a value the function does not accept (the message names it).",
+            [ErrorCode.internal, ErrorCode.storageUnavailable, ErrorCode.misconfigured],
+          ),
           "503": errorResponse("The alert could not be stored; re-sending is safe.", [
             ErrorCode.storageUnavailable,
             ErrorCode.functionUnavailable,
