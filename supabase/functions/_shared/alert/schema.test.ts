@@ -169,9 +169,14 @@ Deno.test("action: each value in any case, trimmed", () => {
 
 Deno.test("action: missing or unknown is refused", () => {
   assert.match(rejectBody({ ticker: "AAPL" }).issues?.[0]?.message ?? "", /^is required$/);
-  for (const action of ["long", "", "buy sell", 1, null, true]) {
+  for (const action of ["hold", "", "buy sell", 1, null, true]) {
     rejectField({ action }, "action", /must be one of buy, sell, exit, cancel, add/);
   }
+});
+
+Deno.test("action: other bots' words mean ours: close is exit, long is buy, short is sell", () => {
+  const cases: [string, string][] = [["close", "exit"], ["LONG", "buy"], [" Short ", "sell"]];
+  for (const [action, expected] of cases) assert.equal(accept({ action }).action, expected);
 });
 
 Deno.test("enumerated fields accept every value, in any case and trimmed", () => {
@@ -586,7 +591,13 @@ Deno.test("extractBodyToken finds token, else passphrase", () => {
 Deno.test("alertJsonSchema is valid draft 2020-12 and agrees with parseAlert", () => {
   const schema = alertJsonSchema();
   assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
-  assert.deepEqual(schema.required, ["ticker", "action"]);
+  assert.equal(schema.required, undefined, "presence is said by allOf, under any alias");
+  assert.deepEqual(
+    (schema.allOf as { anyOf: { required: string[] }[] }[]).map((c) =>
+      c.anyOf.map((r) => r.required.join("+"))
+    ),
+    [["ticker", "symbol"], ["action", "side", "strategy"]],
+  );
   const properties = Object.keys(schema.properties as Body);
   assert.deepEqual(new Set(properties), knownAlertFields);
   for (const alias of ["limitPrice", "takeProfit", "alertId", "signalPrice", "token"]) {
@@ -613,8 +624,18 @@ Deno.test("alertJsonSchema is valid draft 2020-12 and agrees with parseAlert", (
     assert.doesNotThrow(() => parseAlert(body));
     assert.ok(validate(body), JSON.stringify(validate.errors));
   }
+  accepted.push(
+    { symbol: "AAPL", side: "buy", qty: 2 },
+    { ticker: "AAPL", strategy: { order_action: "sell", order_contracts: 3 } },
+  );
+  for (const body of accepted.slice(-2)) {
+    assert.doesNotThrow(() => parseAlert(body));
+    assert.ok(validate(body), JSON.stringify(validate.errors));
+  }
   const refused: Body[] = [
     { action: "buy" },
+    { ticker: "AAPL" },
+    { ticker: "AAPL", strategy: { order_contracts: 3 } },
     { ...base, quantity: -1 },
     { ...base, quantity: "abc" },
     { ...base, extended_hours: 1 },

@@ -4,6 +4,13 @@ import type { OrderType, TimeInForce } from "../config/settings.ts";
 export const actions = ["buy", "sell", "exit", "cancel", "add"] as const;
 export type Action = typeof actions[number];
 
+/** Other bots' words for an action (docs/interface.md §4), and the action each one means. */
+export const actionAliases: Readonly<Record<string, Action>> = {
+  close: "exit",
+  long: "buy",
+  short: "sell",
+};
+
 export const sentiments = ["bullish", "bearish", "flat", "long", "short"] as const;
 export type Sentiment = typeof sentiments[number];
 
