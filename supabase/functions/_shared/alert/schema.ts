@@ -63,6 +63,21 @@ function positiveNumber(
     .meta({ description: `${description} A number, or a string holding one.` });
 }
 
+/** A signed number within ±max (zero included), as a JSON number or a numeric string. */
+function signedNumber(max: number, description: string) {
+  const bounded = (schema: z.ZodNumber) =>
+    schema.gte(-max, { error: `must be at least -${max}` }).lte(max, {
+      error: `must be at most ${max}`,
+    });
+  return z.union([
+    bounded(z.number({ error: "must be a finite number" })),
+    z.string().regex(decimalPattern, { error: 'must be a number, such as -5 or "-5"' }),
+  ], { error: 'must be a number or a string holding one, such as "-5"' })
+    .transform((v) => typeof v === "number" ? v : Number(v.trim()))
+    .pipe(bounded(z.number({ error: "must be a finite number" })))
+    .meta({ description: `${description} A number, or a string holding one.` });
+}
+
 /** One of `values`, trimmed and compared in any case. */
 function oneOf<T extends readonly [string, ...string[]]>(values: T, description: string) {
   const expected = `must be one of ${values.join(", ")}`;
@@ -168,6 +183,11 @@ const canonicalFields = {
   ).nullish(),
   quantity: positiveNumber(MAX_QUANTITY, "How much, in the unit of quantity_type.").nullish(),
   quantity_type: oneOf(quantityTypes, "The unit of quantity.").nullish(),
+  position_size: signedNumber(
+    MAX_QUANTITY,
+    "The signed position the strategy holds after this order ({{strategy.position_size}}); " +
+      "when the webhook trusts the signal's size, the engine trades toward it.",
+  ).nullish(),
   order_type: oneOf(orderTypes, "The order type; the config's default applies when absent.")
     .nullish(),
   limit_price: price("Required for limit and stop_limit orders.").nullish(),
@@ -235,6 +255,7 @@ const nestedStrategyFields = {
   order_action: "action",
   order_contracts: "quantity",
   order_price: "price",
+  position_size: "position_size",
 } as const satisfies Record<string, CanonicalField>;
 
 function aliasFields() {
@@ -306,16 +327,6 @@ export const alertSchema: z.ZodType<NormalizedAlert, z.input<z.ZodObject<AlertIn
       put(field, pickAlias(raw, names, ctx) as NormalizedAlert[typeof field]);
     }
     liftNestedStrategy(raw.strategy, alert, ctx);
-    for (const field of ["ticker", "action"] as const) {
-      if (alert[field] === undefined) {
-        ctx.issues.push({
-          code: "custom",
-          input: undefined,
-          path: [field],
-          message: "is required",
-        });
-      }
-    }
     checkOrderType(alert, ctx);
     return alert;
   })
@@ -486,7 +497,10 @@ function sentUnderAnyName(raw: unknown, field: "ticker" | "action"): boolean {
     );
 }
 
-/** Fills `action`, `quantity` and `price` from the tutorial's `strategy` object when absent. */
+/**
+ * Fills `action`, `quantity`, `price` and `position_size` from the tutorial's `strategy` object
+ * when absent.
+ */
 function liftNestedStrategy(
   strategy: unknown,
   alert: NormalizedAlert,

@@ -19,6 +19,7 @@ export const quantityTypes = [
   "dollar_amount",
   "percent_of_equity",
   "risk_dollar_amount",
+  "risk_percent",
   "percent_of_position",
 ] as const;
 export type QuantityType = typeof quantityTypes[number];
@@ -41,6 +42,11 @@ export interface NormalizedAlert {
   sentiment?: Sentiment;
   quantity?: number;
   quantity_type?: QuantityType;
+  /**
+   * TradingView's `{{strategy.position_size}}`: the signed position the strategy holds after
+   * this order. When the webhook trusts the signal's size, the engine trades toward it.
+   */
+  position_size?: number;
   order_type?: OrderType;
   limit_price?: number;
   stop_price?: number;
