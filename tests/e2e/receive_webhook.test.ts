@@ -268,7 +268,6 @@ Deno.test("401 invalid_token: bad id, unknown config, wrong query, header or bod
     await post(c.id, alert({ token: "wrong" })),
     await post(c.id, alert({ passphrase: "wrong" })),
     await post(c.id, alert()),
-    await post(c.id, alert({ token: "wrong" }), { query: q(c) }),
   ];
   for (const res of cases) {
     assert.equal(res.status, 401);
@@ -276,6 +275,108 @@ Deno.test("401 invalid_token: bad id, unknown config, wrong query, header or bod
   }
   assert.equal((cases[1].json.error as { code: string }).code, "invalid_token");
   assert.equal((await signalsOf(c.id)).length, 0);
+});
+
+Deno.test("with the right token in the query or header, a body's old token or passphrase is not checked, and is not stored", async () => {
+  const c = await createConfig(user.id);
+  const byQuery = await post(c.id, alert({ token: "old-bot-secret" }), { query: q(c) });
+  assert.equal(byQuery.status, 202, JSON.stringify(byQuery.json));
+  const byHeader = await post(c.id, alert({ passphrase: "old-bot-passphrase" }), {
+    headers: { "x-webhook-token": c.token },
+  });
+  assert.equal(byHeader.status, 202, JSON.stringify(byHeader.json));
+  // A wrong token in the query still fails, whatever the body holds.
+  const wrong = await post(c.id, alert({ token: c.token }), { query: "?token=wrong" });
+  assert.equal(wrong.status, 401);
+  const rows = await signalsOf(c.id);
+  assert.equal(rows.length, 2);
+  const stored = JSON.stringify(rows.map((r) => r.payload));
+  assert.ok(!stored.includes("old-bot"), "neither old secret is stored");
+});
+
+Deno.test("other services' secrets in the body are removed before storage, with a warning naming each", async () => {
+  const c = await createConfig(user.id);
+  const res = await post(
+    c.id,
+    alert({
+      secret: "s-3cr3t",
+      signature: "sig-3cr3t",
+      api_key: "k-3cr3t",
+      extras: { password: "p-3cr3t" },
+    }),
+    { query: q(c) },
+  );
+  assert.equal(res.status, 202);
+  assert.deepEqual(
+    (res.json.warnings as string[]).map((w) => w.split("'")[1]).sort(),
+    ["api_key", "extras.password", "secret", "signature"],
+  );
+  const [row] = await signalsOf(c.id);
+  assert.ok(!JSON.stringify(row).includes("3cr3t"), "no secret reaches webhook_signals");
+});
+
+Deno.test("400 unsupported_asset: an options alert never becomes an order for the underlying", async () => {
+  const c = await createConfig(user.id);
+  const bodies = [
+    alert({ ticker: "SPY", optionType: "call", expiration: "+6 months", strikesAway: 1 }),
+    alert({ ticker: "SPY 250624C596" }),
+    alert({ ticker: "OPRA:SPY250620C550.0" }),
+    alert({ ticker: "SPY250620C00550000" }),
+  ];
+  for (const body of bodies) {
+    const res = await post(c.id, body, { query: q(c) });
+    assert.equal(res.status, 400, JSON.stringify(body));
+    assert.equal((res.json.error as { code: string }).code, "unsupported_asset");
+  }
+  assert.equal((await signalsOf(c.id)).length, 0, "nothing is stored, nothing is traded");
+});
+
+Deno.test("other bots' names and the tutorial's nested form are understood", async () => {
+  const c = await createConfig(user.id);
+  const forms: [Record<string, unknown>, { ticker: string; action: string; quantity: number }][] = [
+    [{ symbol: "NVDA", side: "buy", qty: 25, time: unique() }, {
+      ticker: "NVDA",
+      action: "buy",
+      quantity: 25,
+    }],
+    [{ ticker: "NVDA", action: "close", size: 5, time: unique() }, {
+      ticker: "NVDA",
+      action: "exit",
+      quantity: 5,
+    }],
+    [{ ticker: "MSFT", action: "short", contracts: "3", time: unique() }, {
+      ticker: "MSFT",
+      action: "sell",
+      quantity: 3,
+    }],
+    [
+      {
+        passphrase: "ignored-when-the-url-has-the-token",
+        time: unique(),
+        exchange: "NASDAQ",
+        ticker: "AAPL",
+        strategy: { position_size: 7, order_action: "buy", order_contracts: 7, order_price: 190.1 },
+      },
+      { ticker: "AAPL", action: "buy", quantity: 7 },
+    ],
+  ];
+  for (const [body] of forms) {
+    const res = await post(c.id, body, { query: q(c) });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+  }
+  const rows = await signalsOf(c.id);
+  assert.deepEqual(
+    rows.map((r) => ({ ticker: r.ticker, action: r.action, quantity: Number(r.quantity) })),
+    forms.map(([, expected]) => expected),
+  );
+  const conflict = await post(c.id, { ticker: "AAPL", action: "buy", quantity: 1, qty: 2 }, {
+    query: q(c),
+  });
+  assert.equal(conflict.status, 400);
+  assert.match(
+    (conflict.json.error as { message: string }).message,
+    /qty.*conflicts with 'quantity'/,
+  );
 });
 
 Deno.test("403 webhook_disabled is checked after the token", async () => {

@@ -27,6 +27,7 @@ const contractDefaults = {
   allowed_symbols: [],
   blocked_symbols: [],
   allow_short: false,
+  allow_add: false,
   trading_hours: "any",
   duplicate_window_seconds: 60,
   rate_limit_per_minute: 60,

@@ -74,7 +74,9 @@ export function createReceiveWebhook(
         if (!(err instanceof ApiError)) throw err;
         parseError = err;
       }
-      const bodyToken = parseError ? null : extractBodyToken(body) ?? null;
+      // With a token in the query or header, the body's token or passphrase is not checked:
+      // traders moving from other bots keep their old secret there (docs/interface.md §4).
+      const bodyToken = parseError || outer ? null : extractBodyToken(body) ?? null;
 
       let parsed: ParsedAlert | undefined;
       let payloadError: ApiError | undefined;

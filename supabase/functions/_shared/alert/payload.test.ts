@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { extractBodyToken, storedPayload, tokenFields } from "./payload.ts";
+import { extractBodyToken, isCredentialField, storedPayload, tokenFields } from "./payload.ts";
 import { isPlainObject } from "../util/merge_deep.ts";
 
 Deno.test("tokenFields are token and passphrase", () => {
@@ -24,23 +24,50 @@ Deno.test("extractBodyToken prefers a non-empty string token over passphrase", (
   }
 });
 
-Deno.test("storedPayload removes top-level token fields only and copies deeply", () => {
+Deno.test("storedPayload removes credentials at any depth and copies deeply", () => {
   const body = {
     ticker: "AAPL",
     token: "s3cret",
     passphrase: "legacy",
-    extras: { token: "kept: not a top-level field", list: [{ a: 1 }] },
+    extras: { token: "nested-s3cret", list: [{ a: 1 }] },
   };
   const { payload, warnings } = storedPayload(body);
-  assert.deepEqual(payload, {
-    ticker: "AAPL",
-    extras: { token: "kept: not a top-level field", list: [{ a: 1 }] },
-  });
-  assert.deepEqual(warnings, []);
+  assert.deepEqual(payload, { ticker: "AAPL", extras: { list: [{ a: 1 }] } });
+  // The webhook's own token fields go silently; any other credential is named.
+  assert.deepEqual(warnings, [
+    "field 'extras.token' was removed: it looks like a credential, which is never stored",
+  ]);
   assert.notEqual(payload.extras, body.extras, "nested objects are copied");
   (payload.extras as { list: { a: number }[] }).list[0].a = 2;
   assert.equal(body.extras.list[0].a, 1, "the body is not shared with the payload");
   assert.equal(body.token, "s3cret", "the body is not modified");
+});
+
+Deno.test("other services' secrets, in any spelling, never reach the payload", () => {
+  const secrets = [
+    "secret",
+    "signature",
+    "key",
+    "api_key",
+    "apiKey",
+    "API-KEY",
+    "api_secret",
+    "secret_key",
+    "password",
+    "pointer",
+    "access_token",
+    "Authorization",
+  ];
+  for (const name of secrets) {
+    assert.ok(isCredentialField(name), name);
+    const { payload, warnings } = storedPayload({ ticker: "AAPL", [name]: "hunter2" });
+    assert.deepEqual(payload, { ticker: "AAPL" }, name);
+    assert.ok(!JSON.stringify(warnings).includes("hunter2"), "a warning never quotes the value");
+    assert.equal(warnings.length, 1, name);
+  }
+  for (const name of ["ticker", "keyword", "monkey", "price", "comment", "strategy", "id"]) {
+    assert.equal(isCredentialField(name), false, name);
+  }
 });
 
 Deno.test("storedPayload drops __proto__ at every depth, naming each", () => {

@@ -5,6 +5,47 @@ import { isPlainObject } from "../util/merge_deep.ts";
 export const tokenFields = ["token", "passphrase"] as const;
 
 /**
+ * Field names that plainly hold a credential: other services' tokens and secrets that traders
+ * leave in alert messages they move over. The one list: such a field, at any depth and in any
+ * case (`_`, `-` and spaces ignored), is removed before the payload is stored, so `/signals`
+ * never serves it back. The webhook's own `token` and `passphrase` are among them.
+ */
+export const credentialFields: ReadonlySet<string> = new Set([
+  ...tokenFields,
+  "secret",
+  "secretkey",
+  "clientsecret",
+  "webhooksecret",
+  "signature",
+  "sig",
+  "key",
+  "apikey",
+  "apisecret",
+  "apikeyid",
+  "privatekey",
+  "accesskey",
+  "accesstoken",
+  "refreshtoken",
+  "authtoken",
+  "auth",
+  "authorization",
+  "bearer",
+  "password",
+  "passwd",
+  "pwd",
+  "pass",
+  "pin",
+  "pointer",
+  "otp",
+  "totp",
+]);
+
+/** Whether a field's name says it holds a credential (see {@link credentialFields}). */
+export function isCredentialField(name: string): boolean {
+  return credentialFields.has(name.toLowerCase().replace(/[-_\s]/g, ""));
+}
+
+/**
  * The token sent in the body, if any: the `token` field when it is a non-empty string, else the
  * `passphrase` field when it is one. Other types are ignored, so they count as "no token".
  */
@@ -18,7 +59,8 @@ export function extractBodyToken(body: unknown): string | undefined {
 }
 
 /**
- * The body as it is stored: a deep copy without the top-level `token` and `passphrase` fields.
+ * The body as it is stored: a deep copy without credential fields (the webhook's `token` and
+ * `passphrase`, and {@link credentialFields} at any depth, each of the others with a warning).
  *
  * `__proto__` keys are dropped at every depth, each with a warning. `JSON.parse` makes them
  * harmless own properties, but any later copy that assigns keys one by one (`obj[key] = v`, as
@@ -48,6 +90,14 @@ function copyEntry(
   const path = [...parent, key];
   if (key === "__proto__") {
     warnings.push(`field '${formatJsonPath(path)}' was dropped: the name is reserved`);
+    return;
+  }
+  if (isCredentialField(key)) {
+    warnings.push(
+      `field '${
+        formatJsonPath(path)
+      }' was removed: it looks like a credential, which is never stored`,
+    );
     return;
   }
   target[key] = copyValue(value, path, warnings);

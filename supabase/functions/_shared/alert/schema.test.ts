@@ -169,9 +169,14 @@ Deno.test("action: each value in any case, trimmed", () => {
 
 Deno.test("action: missing or unknown is refused", () => {
   assert.match(rejectBody({ ticker: "AAPL" }).issues?.[0]?.message ?? "", /^is required$/);
-  for (const action of ["long", "", "buy sell", 1, null, true]) {
+  for (const action of ["hold", "", "buy sell", 1, null, true]) {
     rejectField({ action }, "action", /must be one of buy, sell, exit, cancel, add/);
   }
+});
+
+Deno.test("action: other bots' words mean ours: close is exit, long is buy, short is sell", () => {
+  const cases: [string, string][] = [["close", "exit"], ["LONG", "buy"], [" Short ", "sell"]];
+  for (const [action, expected] of cases) assert.equal(accept({ action }).action, expected);
 });
 
 Deno.test("enumerated fields accept every value, in any case and trimmed", () => {
@@ -586,7 +591,13 @@ Deno.test("extractBodyToken finds token, else passphrase", () => {
 Deno.test("alertJsonSchema is valid draft 2020-12 and agrees with parseAlert", () => {
   const schema = alertJsonSchema();
   assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
-  assert.deepEqual(schema.required, ["ticker", "action"]);
+  assert.equal(schema.required, undefined, "presence is said by allOf, under any alias");
+  assert.deepEqual(
+    (schema.allOf as { anyOf: { required: string[] }[] }[]).map((c) =>
+      c.anyOf.map((r) => r.required.join("+"))
+    ),
+    [["ticker", "symbol"], ["action", "side", "strategy"]],
+  );
   const properties = Object.keys(schema.properties as Body);
   assert.deepEqual(new Set(properties), knownAlertFields);
   for (const alias of ["limitPrice", "takeProfit", "alertId", "signalPrice", "token"]) {
@@ -613,8 +624,18 @@ Deno.test("alertJsonSchema is valid draft 2020-12 and agrees with parseAlert", (
     assert.doesNotThrow(() => parseAlert(body));
     assert.ok(validate(body), JSON.stringify(validate.errors));
   }
+  accepted.push(
+    { symbol: "AAPL", side: "buy", qty: 2 },
+    { ticker: "AAPL", strategy: { order_action: "sell", order_contracts: 3 } },
+  );
+  for (const body of accepted.slice(-2)) {
+    assert.doesNotThrow(() => parseAlert(body));
+    assert.ok(validate(body), JSON.stringify(validate.errors));
+  }
   const refused: Body[] = [
     { action: "buy" },
+    { ticker: "AAPL" },
+    { ticker: "AAPL", strategy: { order_contracts: 3 } },
     { ...base, quantity: -1 },
     { ...base, quantity: "abc" },
     { ...base, extended_hours: 1 },
@@ -713,4 +734,70 @@ Deno.test("property: any input either parses or is a 400 ApiError", () => {
     }),
     { numRuns: 300, seed: 4 },
   );
+});
+
+Deno.test("other bots' field names are aliases in the one table", () => {
+  const cases: [Body, Partial<NormalizedAlert>][] = [
+    [{ ticker: undefined, symbol: "NVDA" }, { ticker: "NVDA" }],
+    [{ action: undefined, side: "SELL" }, { action: "sell" }],
+    [{ qty: "25" }, { quantity: 25 }],
+    [{ size: 0.1 }, { quantity: 0.1 }],
+    [{ contracts: 3 }, { quantity: 3 }],
+    [{ order_contracts: "2" }, { quantity: 2 }],
+    [{ trail_amount: 1.5 }, { trail_price: 1.5 }],
+    [{ trailAmount: "0.75" }, { trail_price: 0.75 }],
+    [{ position_size: "-5" }, { position_size: -5 }],
+    [{ position_size: 0 }, { position_size: 0 }],
+  ];
+  for (const [fields, expected] of cases) {
+    const body = Object.fromEntries(
+      Object.entries({ ...base, ...fields }).filter(([, v]) => v !== undefined),
+    );
+    const { alert, warnings } = parseAlert(body);
+    assert.deepEqual(alert, { ...base, ...expected }, JSON.stringify(fields));
+    assert.deepEqual(warnings, [], JSON.stringify(fields));
+  }
+  rejectField({ quantity: 1, qty: 2 }, "qty", /conflicts with 'quantity'/);
+  rejectField({ symbol: "MSFT" }, "symbol", /conflicts with 'ticker'/);
+  rejectField({ side: "sell" }, "side", /conflicts with 'action'/);
+  rejectField({ position_size: "abc" }, "position_size", /must be a number/);
+});
+
+Deno.test("the tutorial's nested strategy form is read when the top-level fields are absent", () => {
+  const tutorial = {
+    passphrase: "x",
+    time: "2024-01-01T00:00:00Z",
+    exchange: "NASDAQ",
+    ticker: "AAPL",
+    strategy: {
+      position_size: -3,
+      order_action: "SELL",
+      order_contracts: "6",
+      order_price: 190.25,
+      order_id: "Short",
+      market_position: "short",
+    },
+  };
+  const { alert } = parseAlert(tutorial);
+  assert.equal(alert.action, "sell");
+  assert.equal(alert.quantity, 6);
+  assert.equal(alert.price, 190.25);
+  assert.equal(alert.position_size, -3);
+  // Top-level fields win over the nested ones.
+  assert.equal(parseAlert({ ...tutorial, action: "buy", quantity: 1 }).alert.quantity, 1);
+  const bad = rejectBody({ ticker: "AAPL", strategy: { order_action: "hold" } });
+  assert.deepEqual(bad.issues?.map((i) => i.path), ["strategy.order_action"]);
+});
+
+Deno.test("an options alert or option symbol is 400 unsupported_asset, before any other check", () => {
+  const bodies: Body[] = [
+    { ...base, optionType: "call", expiration: "+6 months", strikesAway: 1 },
+    { ...base, strike_price: 500 },
+    { ...base, ticker: "SPY 250624C596" },
+    { ...base, ticker: "OPRA:SPY250620C550.0" },
+    { ...base, ticker: "SPY250620P00550000", quantity: -1 },
+  ];
+  for (const body of bodies) rejectBody(body, "unsupported_asset");
+  // Tickers that only look a little like options are still stocks.
+  for (const ticker of ["SPY", "BRK.B", "C", "P"]) accept({ ticker });
 });

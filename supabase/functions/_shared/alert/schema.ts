@@ -1,11 +1,19 @@
 import { z } from "zod";
-import { ApiError, ErrorCode, summarizeIssues } from "../http/errors.ts";
+import { ApiError, ErrorCode, type Issue, summarizeIssues } from "../http/errors.ts";
 import { assertStorableJson, formatJsonPath } from "../http/body.ts";
 import { orderTypes, timesInForce } from "../config/settings.ts";
-import { extractBodyToken, storedPayload, tokenFields } from "./payload.ts";
+import { extractBodyToken, storedPayload } from "./payload.ts";
 import { isPlainObject } from "../util/merge_deep.ts";
 import { findUnresolvedPlaceholders } from "./placeholders.ts";
-import { actions, type ExitLeg, type NormalizedAlert, quantityTypes, sentiments } from "./types.ts";
+import {
+  type Action,
+  actionAliases,
+  actions,
+  type ExitLeg,
+  type NormalizedAlert,
+  quantityTypes,
+  sentiments,
+} from "./types.ts";
 
 export { extractBodyToken };
 
@@ -55,6 +63,21 @@ function positiveNumber(
     .meta({ description: `${description} A number, or a string holding one.` });
 }
 
+/** A signed number within ±max (zero included), as a JSON number or a numeric string. */
+function signedNumber(max: number, description: string) {
+  const bounded = (schema: z.ZodNumber) =>
+    schema.gte(-max, { error: `must be at least -${max}` }).lte(max, {
+      error: `must be at most ${max}`,
+    });
+  return z.union([
+    bounded(z.number({ error: "must be a finite number" })),
+    z.string().regex(decimalPattern, { error: 'must be a number, such as -5 or "-5"' }),
+  ], { error: 'must be a number or a string holding one, such as "-5"' })
+    .transform((v) => typeof v === "number" ? v : Number(v.trim()))
+    .pipe(bounded(z.number({ error: "must be a finite number" })))
+    .meta({ description: `${description} A number, or a string holding one.` });
+}
+
 /** One of `values`, trimmed and compared in any case. */
 function oneOf<T extends readonly [string, ...string[]]>(values: T, description: string) {
   const expected = `must be one of ${values.join(", ")}`;
@@ -62,6 +85,21 @@ function oneOf<T extends readonly [string, ...string[]]>(values: T, description:
     .pipe(z.enum(values, { error: expected }))
     .meta({ description: `${description} One of ${values.join(", ")}, in any case.` });
 }
+
+/** An action, or another bot's word for one (`close`, `long`, `short`), in any case. */
+const actionField = (() => {
+  const names = [...actions, ...Object.keys(actionAliases)];
+  const expected = `must be one of ${names.join(", ")}`;
+  return z.string({ error: requiredMessage(expected) }).trim().toLowerCase()
+    .transform((v) => actionAliases[v] ?? v)
+    .pipe(z.enum(actions, { error: expected }))
+    .meta({
+      description: "What to do; {{strategy.order.action}} works. One of " +
+        `${actions.join(", ")}, in any case; ${
+          Object.entries(actionAliases).map(([a, to]) => `${a} means ${to}`).join(", ")
+        }.`,
+    });
+})();
 
 const text = (description: string) => z.string({ error: "must be a string" }).meta({ description });
 
@@ -138,13 +176,18 @@ const canonicalFields = {
       }),
     )
     .meta({ description: 'The symbol, such as "AAPL" or "NASDAQ:AAPL"; the prefix is removed.' }),
-  action: oneOf(actions, "What to do; {{strategy.order.action}} works."),
+  action: actionField,
   sentiment: oneOf(
     sentiments,
     "The position wanted after the alert; {{strategy.market_position}} works.",
   ).nullish(),
   quantity: positiveNumber(MAX_QUANTITY, "How much, in the unit of quantity_type.").nullish(),
   quantity_type: oneOf(quantityTypes, "The unit of quantity.").nullish(),
+  position_size: signedNumber(
+    MAX_QUANTITY,
+    "The signed position the strategy holds after this order ({{strategy.position_size}}); " +
+      "when the webhook trusts the signal's size, the engine trades toward it.",
+  ).nullish(),
   order_type: oneOf(orderTypes, "The order type; the config's default applies when absent.")
     .nullish(),
   limit_price: price("Required for limit and stop_limit orders.").nullish(),
@@ -175,13 +218,25 @@ const canonicalFields = {
 
 type CanonicalField = keyof typeof canonicalFields;
 
-/** Each alias and the canonical field it stands for (TradersPost's camelCase names). */
+/**
+ * Each alias and the canonical field it stands for: TradersPost's camelCase names, and the names
+ * other bots use (docs/interface.md §4). The one alias table: parsing, warnings and the OpenAPI
+ * document all read it.
+ */
 const aliasOf = {
+  symbol: "ticker",
+  side: "action",
+  qty: "quantity",
+  size: "quantity",
+  contracts: "quantity",
+  order_contracts: "quantity",
   quantityType: "quantity_type",
   orderType: "order_type",
   limitPrice: "limit_price",
   stopPrice: "stop_price",
   trailPrice: "trail_price",
+  trail_amount: "trail_price",
+  trailAmount: "trail_price",
   trailPercent: "trail_percent",
   signalPrice: "price",
   timeInForce: "time_in_force",
@@ -192,12 +247,25 @@ const aliasOf = {
   alertId: "id",
 } as const satisfies Record<string, CanonicalField>;
 
+/**
+ * The nested form of the widely copied TradingView → Alpaca tutorial: side, size and price under
+ * `strategy`, read when the top-level field is absent.
+ */
+const nestedStrategyFields = {
+  order_action: "action",
+  order_contracts: "quantity",
+  order_price: "price",
+  position_size: "position_size",
+} as const satisfies Record<string, CanonicalField>;
+
 function aliasFields() {
   const shape: Record<string, z.ZodType> = {};
   for (const [alias, field] of Object.entries(aliasOf)) {
-    shape[alias] = canonicalFields[field].meta({ description: `Alias of ${field}.` });
+    shape[alias] = canonicalFields[field].optional().meta({ description: `Alias of ${field}.` });
   }
-  return shape as { [A in keyof typeof aliasOf]: (typeof canonicalFields)[(typeof aliasOf)[A]] };
+  return shape as {
+    [A in keyof typeof aliasOf]: z.ZodOptional<(typeof canonicalFields)[(typeof aliasOf)[A]]>;
+  };
 }
 
 const tokenShape = {
@@ -206,7 +274,14 @@ const tokenShape = {
   passphrase: text("Accepted in place of token. Never stored.").optional(),
 };
 
-const alertShape = { ...canonicalFields, ...aliasFields(), ...tokenShape };
+/** `ticker` and `action` may arrive under an alias, so presence is checked after resolving. */
+const alertShape = {
+  ...canonicalFields,
+  ticker: canonicalFields.ticker.optional(),
+  action: canonicalFields.action.optional(),
+  ...aliasFields(),
+  ...tokenShape,
+};
 
 /**
  * Each optional canonical field with the names it may be sent under (itself first, then its
@@ -214,7 +289,6 @@ const alertShape = { ...canonicalFields, ...aliasFields(), ...tokenShape };
  */
 const namesOfField: [CanonicalField, string[]][] =
   (Object.keys(canonicalFields) as CanonicalField[])
-    .filter((field) => field !== "ticker" && field !== "action")
     .map((field) => [
       field,
       [field, ...Object.entries(aliasOf).filter(([, to]) => to === field).map(([alias]) => alias)],
@@ -229,8 +303,20 @@ type AlertInputShape = typeof alertShape;
  */
 export const alertSchema: z.ZodType<NormalizedAlert, z.input<z.ZodObject<AlertInputShape>>> = z
   .looseObject(alertShape, { error: "the body must be a JSON object" })
+  // Presence is checked whatever else is wrong, so a missing ticker is reported beside a bad
+  // quantity instead of after it is fixed.
+  .refine((raw) => sentUnderAnyName(raw, "ticker"), {
+    path: ["ticker"],
+    message: "is required",
+    when: () => true,
+  })
+  .refine((raw) => sentUnderAnyName(raw, "action"), {
+    path: ["action"],
+    message: "is required",
+    when: () => true,
+  })
   .transform((raw, ctx): NormalizedAlert => {
-    const alert: NormalizedAlert = { ticker: raw.ticker, action: raw.action };
+    const alert = {} as NormalizedAlert;
     const put = <K extends keyof NormalizedAlert>(
       key: K,
       value: NormalizedAlert[K] | undefined,
@@ -240,6 +326,7 @@ export const alertSchema: z.ZodType<NormalizedAlert, z.input<z.ZodObject<AlertIn
     for (const [field, names] of namesOfField) {
       put(field, pickAlias(raw, names, ctx) as NormalizedAlert[typeof field]);
     }
+    liftNestedStrategy(raw.strategy, alert, ctx);
     checkOrderType(alert, ctx);
     return alert;
   })
@@ -265,10 +352,29 @@ const knownLegFields: ReadonlySet<string> = new Set([
  * {@link alertSchema}. It describes the input: numbers may be numeric strings, enums any case.
  */
 export function alertJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(alertSchema, { io: "input", target: "draft-2020-12" }) as Record<
+  const schema = z.toJSONSchema(alertSchema, { io: "input", target: "draft-2020-12" }) as Record<
     string,
     unknown
   >;
+  // `ticker` and `action` are required under one of their names (or, for the tutorial's nested
+  // form, under `strategy`), which zod's object shape cannot say by itself.
+  schema.allOf = (["ticker", "action"] as const).map((field) => ({
+    anyOf: [
+      ...namesOfField.find(([f]) => f === field)![1].map((name) => ({
+        required: [name],
+        properties: { [name]: true },
+      })),
+      ...Object.entries(nestedStrategyFields).filter(([, to]) => to === field).map((
+        [nested],
+      ) => ({
+        required: ["strategy"],
+        properties: {
+          strategy: { type: "object", required: [nested], properties: { [nested]: true } },
+        },
+      })),
+    ],
+  }));
+  return schema;
 }
 
 /** What `parseAlert` returns. */
@@ -298,7 +404,10 @@ export function parseAlert(body: unknown): ParsedAlert {
     const message = "the body must be a JSON object";
     throw new ApiError(400, ErrorCode.invalidPayload, message, [{ path: "", message }]);
   }
-  const placeholders = findUnresolvedPlaceholders(body, tokenFields);
+  // Credentials are out before anything looks at the body: a placeholder in another service's
+  // secret is no reason to refuse the alert.
+  const { payload, warnings } = storedPayload(body);
+  const placeholders = findUnresolvedPlaceholders(payload);
   if (placeholders.length > 0) {
     throw new ApiError(
       400,
@@ -308,7 +417,16 @@ export function parseAlert(body: unknown): ParsedAlert {
       placeholders,
     );
   }
-  const { payload, warnings } = storedPayload(body);
+  const options = optionIssues(payload);
+  if (options.length > 0) {
+    throw new ApiError(
+      400,
+      ErrorCode.unsupportedAsset,
+      `${summarizeIssues(options)}; options are not supported, and an option alert never ` +
+        "becomes an order for the underlying",
+      options,
+    );
+  }
   const result = alertSchema.safeParse(payload);
   if (!result.success) {
     const issues = result.error.issues.map((i) => ({
@@ -318,6 +436,40 @@ export function parseAlert(body: unknown): ParsedAlert {
     throw new ApiError(400, ErrorCode.invalidPayload, summarizeIssues(issues), issues);
   }
   return { alert: result.data, payload, warnings: [...unknownFieldWarnings(payload), ...warnings] };
+}
+
+/** Fields only an options alert carries: TradersPost's names and their snake_case forms. */
+const optionFields = [
+  "optionType",
+  "option_type",
+  "expiration",
+  "expirationDate",
+  "expiration_date",
+  "strikePrice",
+  "strike_price",
+  "strikesAway",
+  "strikes_away",
+];
+
+/**
+ * An option contract's symbol: OCC (`SPY250620C00550000`), TradingView's (`SPY250620C550.0`)
+ * or TradersPost's spaced form (`SPY 250624C596`).
+ */
+const optionSymbol = /^[A-Z]{1,6}\s*\d{6}[CP]\d+(\.\d+)?$/;
+
+/** One issue per sign that the alert is for an option. */
+function optionIssues(payload: Record<string, unknown>): Issue[] {
+  const issues: Issue[] = optionFields.filter((f) =>
+    payload[f] !== undefined && payload[f] !== null
+  )
+    .map((path) => ({ path, message: "is an option field" }));
+  for (const field of ["ticker", "symbol"]) {
+    const value = payload[field];
+    if (typeof value === "string" && optionSymbol.test(normalizeTicker(value))) {
+      issues.push({ path: field, message: "is an option symbol" });
+    }
+  }
+  return issues;
 }
 
 function unknownFieldWarnings(payload: Record<string, unknown>): string[] {
@@ -330,6 +482,48 @@ function unknownFieldWarnings(payload: Record<string, unknown>): string[] {
     }
   }
   return unknown.map((field) => `unknown field '${field}' was stored but ignored`);
+}
+
+/** Whether `field` was sent under its name, an alias or the tutorial's nested name. */
+function sentUnderAnyName(raw: unknown, field: "ticker" | "action"): boolean {
+  if (!isPlainObject(raw)) return true; // the object check reports it
+  const sent = (o: Record<string, unknown>, name: string) =>
+    o[name] !== undefined && o[name] !== null;
+  if (namesOfField.find(([f]) => f === field)![1].some((name) => sent(raw, name))) return true;
+  const strategy = raw.strategy;
+  return isPlainObject(strategy) &&
+    Object.entries(nestedStrategyFields).some(([nested, to]) =>
+      to === field && sent(strategy, nested)
+    );
+}
+
+/**
+ * Fills `action`, `quantity`, `price` and `position_size` from the tutorial's `strategy` object
+ * when absent.
+ */
+function liftNestedStrategy(
+  strategy: unknown,
+  alert: NormalizedAlert,
+  ctx: z.RefinementCtx<unknown>,
+): void {
+  if (!isPlainObject(strategy)) return;
+  for (const [nested, field] of Object.entries(nestedStrategyFields)) {
+    const value = strategy[nested];
+    if (alert[field] !== undefined || value === undefined || value === null) continue;
+    const parsed = canonicalFields[field].safeParse(value);
+    if (parsed.success) {
+      (alert as unknown as Record<string, unknown>)[field] = parsed.data as Action | number;
+    } else {
+      for (const issue of parsed.error.issues) {
+        ctx.issues.push({
+          code: "custom",
+          input: value,
+          path: ["strategy", nested, ...issue.path],
+          message: issue.message,
+        });
+      }
+    }
+  }
 }
 
 /**

@@ -4,6 +4,13 @@ import type { OrderType, TimeInForce } from "../config/settings.ts";
 export const actions = ["buy", "sell", "exit", "cancel", "add"] as const;
 export type Action = typeof actions[number];
 
+/** Other bots' words for an action (docs/interface.md §4), and the action each one means. */
+export const actionAliases: Readonly<Record<string, Action>> = {
+  close: "exit",
+  long: "buy",
+  short: "sell",
+};
+
 export const sentiments = ["bullish", "bearish", "flat", "long", "short"] as const;
 export type Sentiment = typeof sentiments[number];
 
@@ -12,6 +19,7 @@ export const quantityTypes = [
   "dollar_amount",
   "percent_of_equity",
   "risk_dollar_amount",
+  "risk_percent",
   "percent_of_position",
 ] as const;
 export type QuantityType = typeof quantityTypes[number];
@@ -34,6 +42,11 @@ export interface NormalizedAlert {
   sentiment?: Sentiment;
   quantity?: number;
   quantity_type?: QuantityType;
+  /**
+   * TradingView's `{{strategy.position_size}}`: the signed position the strategy holds after
+   * this order. When the webhook trusts the signal's size, the engine trades toward it.
+   */
+  position_size?: number;
   order_type?: OrderType;
   limit_price?: number;
   stop_price?: number;

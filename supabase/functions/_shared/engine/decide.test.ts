@@ -10,6 +10,80 @@ import {
   runRows,
 } from "./test_fixtures.ts";
 
+/**
+ * Alerts that carry the strategy's own position (`{{strategy.position_size}}`): the engine trades
+ * toward it from the position it sees.
+ */
+const targetRows: Row[] = [
+  {
+    name: "a strategy reversal long 5 to short 5 trades the strategy's size, not contracts 10",
+    alert: { action: "sell", quantity: 10, position_size: -5 },
+    settings: { allow_short: true },
+    snapshot: { position: held(5) },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        close: closeIntent("sell", 5),
+        open: openIntent({ side: "sell", qty: 5 }),
+      },
+      reason: /^the strategy's position_size is -5 and AAPL holds 5; close long 5 AAPL/,
+    },
+  },
+  {
+    name: "a missed entry is healed: flat, then a sell to short 5 opens 5",
+    alert: { action: "sell", quantity: 10, position_size: -5 },
+    settings: { allow_short: true },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, open: openIntent({ side: "sell", qty: 5 }) },
+    },
+  },
+  {
+    name: "a target equal to the position is ignored with that reason",
+    alert: { action: "buy", quantity: 5, position_size: 5 },
+    snapshot: { position: held(5) },
+    expect: { kind: "ignore", reason: /^already at the target: the strategy's position_size is 5/ },
+  },
+  {
+    name: "a smaller target on the same side closes the difference",
+    alert: { action: "sell", quantity: 2, position_size: 3 },
+    snapshot: { position: held(5) },
+    expect: { kind: "execute", plan: { cancel_open_orders: false, close: closeIntent("sell", 2) } },
+  },
+  {
+    name: "a larger target on the same side adds the difference, even without allow_add",
+    alert: { action: "buy", quantity: 2, position_size: 7 },
+    snapshot: { position: held(5) },
+    expect: { kind: "execute", plan: { cancel_open_orders: false, open: openIntent({ qty: 2 }) } },
+  },
+  {
+    name: "a flat target closes everything",
+    alert: { action: "exit", quantity: 5, position_size: 0 },
+    snapshot: { position: held(5), open_orders: openOrders(2) },
+    expect: { kind: "execute", plan: { cancel_open_orders: true, close: closeIntent("sell", 5) } },
+  },
+  {
+    name: "a short target without allow_short only closes the long",
+    alert: { action: "sell", quantity: 10, position_size: -5 },
+    snapshot: { position: held(5) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 5) },
+      reason: /no short is opened because shorting is disabled/,
+    },
+  },
+  {
+    name: "position_size is not used when the webhook does not trust the signal's size",
+    alert: { action: "sell", quantity: 10, position_size: -5 },
+    settings: { sizing: { allow_signal_quantity: false } },
+    snapshot: { position: held(5) },
+    expect: { kind: "execute", plan: { cancel_open_orders: false, close: closeIntent("sell", 5) } },
+  },
+];
+
+runRows("decide: target position", targetRows);
+
 /** Every action against every position: what TradersPost users expect each one to do. */
 const actionRows: Row[] = [
   // buy
@@ -27,11 +101,33 @@ const actionRows: Row[] = [
     },
   },
   {
-    name: "buy while long is ignored",
+    name: "buy while long is ignored without allow_add",
     snapshot: { position: held(10) },
     expect: {
       kind: "ignore",
-      reason: "already long AAPL; use action 'add' to add to a position",
+      reason:
+        "already long AAPL; set allow_add to add to a position (pyramiding), or use action 'add'",
+    },
+  },
+  {
+    name: "buy while long adds with allow_add, as a pyramiding strategy expects",
+    alert: { quantity: 3 },
+    settings: { allow_add: true },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, open: openIntent({ qty: 3 }) },
+      reason: /^allow_add is on; add to long 10 AAPL: buy 3 AAPL/,
+    },
+  },
+  {
+    name: "buy while long with allow_add is a wash_trade rejection while a sell rests",
+    settings: { allow_add: true },
+    snapshot: { position: held(10), open_orders: [{ id: "tp-1", side: "sell", qty: 10 }] },
+    expect: {
+      kind: "reject",
+      rule: "wash_trade",
+      reason: /buy while 1 open order to sell AAPL rest \(tp-1\)/,
     },
   },
   {
@@ -227,7 +323,8 @@ const actionRows: Row[] = [
     snapshot: { position: held(-5) },
     expect: {
       kind: "ignore",
-      reason: "already short AAPL; use action 'add' to add to a position",
+      reason:
+        "already short AAPL; set allow_add to add to a position (pyramiding), or use action 'add'",
     },
   },
   {
@@ -276,14 +373,67 @@ const actionRows: Row[] = [
     },
   },
   {
-    name: "exit ignores the sizing and signal quantity",
-    alert: { action: "exit", quantity: 3 },
+    name: "exit ignores the webhook's sizing",
+    alert: { action: "exit" },
     settings: { sizing: { method: "dollar_amount", value: 50 } },
     snapshot: { position: held(10) },
     expect: {
       kind: "execute",
       plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
     },
+  },
+  {
+    name: "exit with a quantity closes that much (a partial exit), whatever the sizing",
+    alert: { action: "exit", quantity: 3 },
+    settings: { sizing: { method: "dollar_amount", value: 50 } },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 3) },
+      reason: /^reduce long 10 AAPL by 3: sell 3 AAPL at market day$/,
+    },
+  },
+  {
+    name: "exit with percent_of_position 50 closes half, rounded down to whole shares",
+    alert: { action: "exit", quantity: 50, quantity_type: "percent_of_position" },
+    snapshot: { position: held(5) },
+    expect: { kind: "execute", plan: { cancel_open_orders: false, close: closeIntent("sell", 2) } },
+  },
+  {
+    name: "exit with percent_of_position of a fractionable position keeps the fraction",
+    alert: { action: "exit", quantity: 50, quantity_type: "percent_of_position" },
+    snapshot: { position: held(5), asset: fractionable },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 2.5) },
+    },
+  },
+  {
+    name: "exit with more than the position closes the position and says so",
+    alert: { action: "exit", quantity: 12 },
+    snapshot: { position: held(-10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("buy", 10) },
+      reason: /signal fixed_quantity 12 is more than the 10 AAPL held: the whole position closes/,
+    },
+  },
+  {
+    name: "exit with a quantity on a webhook that ignores signal sizes closes all and says so",
+    alert: { action: "exit", quantity: 3 },
+    settings: { sizing: { allow_signal_quantity: false } },
+    snapshot: { position: held(10) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+      reason: /the signal's quantity 3 was not used \(allow_signal_quantity is false\)/,
+    },
+  },
+  {
+    name: "exit with a quantity rounding to nothing is rejected, not widened",
+    alert: { action: "exit", quantity: 10, quantity_type: "percent_of_position" },
+    snapshot: { position: held(5) },
+    expect: { kind: "reject", rule: "sizing", reason: /rounds down to 0 whole shares/ },
   },
 
   // cancel
@@ -318,6 +468,15 @@ const actionRows: Row[] = [
       plan: { cancel_open_orders: false, open: openIntent({ qty: 3 }) },
       reason: /^add to long 10 AAPL: buy 3 AAPL at market day/,
     },
+  },
+  {
+    name: "add while long with its take-profit sell resting is a wash_trade rejection naming it",
+    alert: { action: "add", quantity: 3 },
+    snapshot: {
+      position: held(10),
+      open_orders: [{ id: "tp-9", side: "sell", qty: 10 }, { id: "b-1", side: "buy", qty: 1 }],
+    },
+    expect: { kind: "reject", rule: "wash_trade", reason: /\(tp-9\); Alpaca refuses that/ },
   },
   {
     name: "add while short sells more short",

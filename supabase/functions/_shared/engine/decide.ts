@@ -11,7 +11,7 @@ import {
   checkSymbolLists,
   checkTradingHours,
 } from "./risk.ts";
-import { sizeOpening, sizingRule } from "./sizing.ts";
+import { sizeOpening } from "./sizing.ts";
 import type { Decision, OrderIntent, Plan, RuleViolation, Side, Snapshot } from "./types.ts";
 
 /** Everything `decide` looks at: it reads nothing else, not even the time. */
@@ -35,16 +35,21 @@ type Direction = "long" | "short";
  * Turns one signal into a plan, a rejection (a rule said no, and which) or nothing to do.
  *
  * - `buy` / `sell` cancel the symbol's open orders, close an opposite position, then open a
- *   position in their direction. They are ignored when a position in their direction is
- *   already held (send `add`). A sell opens a short only with `allow_short`.
+ *   position in their direction. When a position in their direction is already held they add
+ *   to it with `allow_add` (pyramiding), and are ignored otherwise. A sell opens a short only
+ *   with `allow_short`.
+ * - An alert with `position_size` (the strategy's signed position after the order), on a
+ *   webhook that trusts the signal's size, trades from the position held toward that target.
  * - A sentiment saying the strategy ends flat, or still on the opposite side (a sell with
  *   `bullish`/`long`), makes the signal an exit only: it never opens a position.
  * - With the signal's own quantity (`fixed_quantity` or `percent_of_position`, sentiment not
  *   flat) smaller than the position, the close is partial and nothing opens, as TradersPost does.
- * - `exit` closes the whole position and cancels open orders; with no position it still cancels
- *   open orders when there are any.
+ * - `exit` cancels open orders and closes the position: the signal's quantity (or
+ *   `percent_of_position`) of it, or all of it; with no position it still cancels open orders
+ *   when there are any.
  * - `cancel` cancels open orders only; `add` adds to the held position in its direction and
- *   leaves open orders (the position's own stop and target) alone.
+ *   leaves open orders (the position's own stop and target) alone, so an opposite-side order
+ *   resting for the symbol makes it a `wash_trade` rejection, as Alpaca would refuse it.
  *
  * Closing orders are market day orders: the alert's type, prices and legs shape only the
  * opening order. Closes pass the symbol lists, position limits and trading hours, so a user
@@ -59,6 +64,10 @@ export function decide(input: DecideInput): Decision {
     held: Number.isFinite(held) ? held : 0,
     openOrders: input.snapshot.open_orders.length,
   };
+  const target = input.alert.position_size;
+  if (input.alert.action !== "cancel" && target !== undefined) {
+    if (input.settings.sizing.allow_signal_quantity) return decideTarget(ctx, target);
+  }
   switch (input.alert.action) {
     case "cancel":
       return decideCancel(ctx);
@@ -130,10 +139,16 @@ function decideExit(ctx: Context): Decision {
   }
   const limit = checkOrdersPerDay(ctx.settings, ctx.snapshot.orders_today, 1);
   if (limit) return reject(limit);
-  const close = closeOrder(ctx, heldQty(ctx));
+  const part = closeQty(ctx);
+  if (!part.ok) return reject(part.violation);
+  const close = closeOrder(ctx, part.value.qty);
+  const held = `${side} ${formatQty(heldQty(ctx))} ${ctx.symbol}`;
   return execute({ cancel_open_orders: ctx.openOrders > 0, close }, [
     ...cancelPart(ctx),
-    `close ${side} ${formatQty(heldQty(ctx))} ${ctx.symbol}: ${describeOrder(close)}`,
+    part.value.qty < heldQty(ctx)
+      ? `reduce ${held} by ${formatQty(part.value.qty)}: ${describeOrder(close)}`
+      : `close ${held}: ${describeOrder(close)}`,
+    ...(part.value.note ? [part.value.note] : []),
   ]);
 }
 
@@ -146,14 +161,133 @@ function decideAdd(ctx: Context): Decision {
         "(allow_short=false)",
     );
   }
-  const open = openingOrder(ctx, side === "long" ? "buy" : "sell", {
+  return addTo(ctx, side, []);
+}
+
+/**
+ * Adds to the position held, leaving its resting orders (its own stop and target) alone: an
+ * opposite-side order among them would make Alpaca refuse the add as a potential wash trade,
+ * so the signal is rejected naming it instead.
+ */
+function addTo(ctx: Context, side: Direction, notes: string[], alert = ctx.alert): Decision {
+  const orderSide: Side = side === "long" ? "buy" : "sell";
+  const crossing = ctx.snapshot.open_orders.filter((o) => o.side !== orderSide);
+  if (crossing.length > 0) {
+    return reject({
+      rule: "wash_trade",
+      reason:
+        `adding to ${side} ${ctx.symbol} would ${orderSide} while ${
+          openOrdersPhrase(crossing.length)
+        } to ${crossing[0].side} ${ctx.symbol} rest (${
+          crossing.map((o) => o.id).join(", ")
+        }); Alpaca refuses that as a potential wash trade. Send ${orderSide} without allow_add ` +
+        "to replace them, or cancel them first",
+    });
+  }
+  const open = openingOrder({ ...ctx, alert }, orderSide, {
     baseQty: heldQty(ctx),
     newSymbol: false,
     ordersInPlan: 1,
   });
   if (!open.ok) return reject(open.violation);
   return execute({ cancel_open_orders: false, open: open.value.intent }, [
+    ...notes,
     `add to ${side} ${formatQty(heldQty(ctx))} ${ctx.symbol}: ${open.value.summary}`,
+  ]);
+}
+
+/**
+ * Trades from the position held toward the strategy's own signed position (`position_size`),
+ * so a reversal has the strategy's size and a missed alert is healed by the next one. The
+ * alert's action only names the event: the target says what to hold.
+ */
+function decideTarget(ctx: Context, target: number): Decision {
+  const now = holding(ctx);
+  const goal: Direction | "flat" = target > 0 ? "long" : target < 0 ? "short" : "flat";
+  const want = Math.abs(target);
+  const aim = `the strategy's position_size is ${formatQty(target)} and ${ctx.symbol} holds ${
+    formatQty(ctx.held)
+  }`;
+  if (clean(target - ctx.held) === 0) return ignore(`already at the target: ${aim}`);
+  const sized = (qty: number): NormalizedAlert => ({
+    ...ctx.alert,
+    quantity: qty,
+    quantity_type: "fixed_quantity",
+  });
+  const shortRefused = goal === "short" && !ctx.settings.allow_short;
+
+  if (now === "flat" || now === goal) {
+    if (want < heldQty(ctx)) {
+      return closePart(ctx, clean(heldQty(ctx) - want), aim);
+    }
+    if (shortRefused) {
+      return ignore(`${aim}; shorting is disabled (allow_short=false)`);
+    }
+    const delta = clean(want - heldQty(ctx));
+    if (now === goal && goal !== "flat") return addTo(ctx, goal, [aim], sized(delta));
+    const open = openingOrder({ ...ctx, alert: sized(delta) }, goal === "long" ? "buy" : "sell", {
+      baseQty: 0,
+      newSymbol: true,
+      ordersInPlan: 1,
+    });
+    if (!open.ok) return reject(open.violation);
+    return execute({ cancel_open_orders: ctx.openOrders > 0, open: open.value.intent }, [
+      aim,
+      ...cancelPart(ctx),
+      `open ${goal}: ${open.value.summary}`,
+    ]);
+  }
+
+  // The target is flat or on the other side: close everything first.
+  const limit = checkOrdersPerDay(ctx.settings, ctx.snapshot.orders_today, goal === "flat" ? 1 : 2);
+  if (limit) return reject(limit);
+  const close = closeOrder(ctx, heldQty(ctx));
+  const cancel = ctx.openOrders > 0;
+  const closing = [
+    aim,
+    ...cancelPart(ctx),
+    `close ${now} ${formatQty(heldQty(ctx))} ${ctx.symbol}: ${describeOrder(close)}`,
+  ];
+  if (goal === "flat") return execute({ cancel_open_orders: cancel, close }, closing);
+  if (shortRefused) {
+    return execute({ cancel_open_orders: cancel, close }, [
+      ...closing,
+      "no short is opened because shorting is disabled (allow_short=false)",
+    ]);
+  }
+  const open = openingOrder({ ...ctx, alert: sized(want) }, goal === "long" ? "buy" : "sell", {
+    baseQty: 0,
+    newSymbol: false,
+    ordersInPlan: 2,
+  });
+  if (!open.ok) {
+    return execute(
+      { cancel_open_orders: cancel, close },
+      [...closing, `no ${goal} position is opened: ${open.violation.reason}`],
+      open.violation,
+    );
+  }
+  return execute({ cancel_open_orders: cancel, close, open: open.value.intent }, [
+    ...closing,
+    `then open ${goal}: ${open.value.summary}`,
+  ]);
+}
+
+/** Closes `qty` of the position, part of it, toward a smaller target. */
+function closePart(ctx: Context, qty: number, aim: string): Decision {
+  const limit = checkOrdersPerDay(ctx.settings, ctx.snapshot.orders_today, 1);
+  if (limit) return reject(limit);
+  const fractional = ctx.snapshot.asset?.fractionable === true;
+  const rounded = fractional ? floorTo(qty, 9) : floorTo(qty, 0);
+  if (!(rounded > 0)) {
+    return ignore(`${aim}; the difference rounds down to 0${fractional ? "" : " whole shares"}`);
+  }
+  const close = closeOrder(ctx, rounded);
+  return execute({ cancel_open_orders: false, close }, [
+    aim,
+    `reduce ${holding(ctx)} ${formatQty(heldQty(ctx))} ${ctx.symbol} by ${formatQty(rounded)}: ${
+      describeOrder(close)
+    }`,
   ]);
 }
 
@@ -200,11 +334,16 @@ function decideTrade(ctx: Context, side: Side): Decision {
 
   if (now === own) {
     if (exitOnly) return ignore(`nothing to close: ${exitOnlyNote}, and ${ctx.symbol} is ${own}`);
-    return ignore(`already ${own} ${ctx.symbol}; use action 'add' to add to a position`);
+    if (ctx.settings.allow_add) return addTo(ctx, own, ["allow_add is on"]);
+    return ignore(
+      `already ${own} ${ctx.symbol}; set allow_add to add to a position (pyramiding), or ` +
+        "use action 'add'",
+    );
   }
 
-  const partial = partialCloseQty(ctx);
-  if (!partial.ok) return reject(partial.violation);
+  const part = closeQty(ctx);
+  if (!part.ok) return reject(part.violation);
+  const partial = { value: part.value.qty < heldQty(ctx) ? part.value.qty : null };
   const limit = checkOrdersPerDay(ctx.settings, ctx.snapshot.orders_today, 1);
   if (limit) return reject(limit);
   const cancel = ctx.openOrders > 0;
@@ -248,28 +387,48 @@ function decideTrade(ctx: Context, side: Side): Decision {
 }
 
 /**
- * The quantity of a partial close, or null for a full one. Only the signal's own quantity can
- * ask for part (TradersPost's partial exit); a flat sentiment always means all of it.
+ * How much of the position a close takes (TradersPost's partial exit): the signal's quantity, or
+ * its `percent_of_position` of the position, rounded down the way the asset allows, when the
+ * webhook trusts the signal's size; otherwise, or with a flat sentiment, all of it. `note` says
+ * why a quantity the signal sent did not shape the close.
  */
-function partialCloseQty(ctx: Context): Checked<number | null> {
-  if (ctx.alert.sentiment === "flat") return ok(null);
-  const rule = sizingRule(ctx.alert, ctx.settings);
-  if (rule.source !== "signal") return ok(null);
-  if (rule.method !== "fixed_quantity" && rule.method !== "percent_of_position") return ok(null);
-  const label = `signal ${rule.method} ${formatQty(rule.value)}`;
-  if (!isPositive(rule.value)) return fail("sizing", `${label} is not a positive size`);
-  const raw = rule.method === "fixed_quantity" ? rule.value : heldQty(ctx) * rule.value / 100;
-  if (clean(raw) >= heldQty(ctx)) return ok(null);
+function closeQty(ctx: Context): Checked<{ qty: number; note?: string }> {
+  const held = heldQty(ctx);
+  const { quantity, quantity_type: type = "fixed_quantity", sentiment } = ctx.alert;
+  if (quantity === undefined || sentiment === "flat") return ok({ qty: held });
+  const label = `signal ${type} ${formatQty(quantity)}`;
+  if (!ctx.settings.sizing.allow_signal_quantity) {
+    return ok({
+      qty: held,
+      note: `the signal's quantity ${formatQty(quantity)} was not used ` +
+        "(allow_signal_quantity is false): the whole position closes",
+    });
+  }
+  if (type !== "fixed_quantity" && type !== "percent_of_position") {
+    return ok({ qty: held, note: `${label} does not size a close: the whole position closes` });
+  }
+  if (!isPositive(quantity)) return fail("sizing", `${label} is not a positive size`);
+  const raw = type === "fixed_quantity" ? quantity : held * quantity / 100;
+  if (clean(raw) >= held) {
+    return ok({
+      qty: held,
+      note: clean(raw) > held
+        ? `${label} is more than the ${
+          formatQty(held)
+        } ${ctx.symbol} held: the whole position closes`
+        : undefined,
+    });
+  }
   const fractional = ctx.snapshot.asset?.fractionable === true;
   const qty = fractional ? floorTo(raw, 9) : floorTo(raw, 0);
   if (!(qty > 0)) {
     return fail(
       "sizing",
-      `${label} is ${formatQty(raw)} of the ${formatQty(heldQty(ctx))} ${ctx.symbol} held, ` +
+      `${label} is ${formatQty(raw)} of the ${formatQty(held)} ${ctx.symbol} held, ` +
         `which rounds down to 0${fractional ? "" : " whole shares"}`,
     );
   }
-  return ok(qty);
+  return ok({ qty });
 }
 
 interface OpeningOptions {

@@ -87,12 +87,19 @@ const shapeRows: Row[] = [
   {
     name: "extended hours with a market order is rejected",
     alert: { extended_hours: true },
-    expect: shapeError("extended_hours needs a limit order with time_in_force day, not market day"),
+    expect: shapeError(
+      "extended_hours needs a limit order with time_in_force day or gtc, not market day",
+    ),
   },
   {
-    name: "extended hours with a gtc limit order is rejected",
+    name: "extended hours with a gtc limit order is placed, as Alpaca now takes it",
     alert: { order_type: "limit", limit_price: 187, time_in_force: "gtc", extended_hours: true },
-    expect: shapeError(/not limit gtc$/),
+    expect: places({ type: "limit", limit_price: 187, time_in_force: "gtc", extended_hours: true }),
+  },
+  {
+    name: "extended hours with an ioc limit order is rejected",
+    alert: { order_type: "limit", limit_price: 187, time_in_force: "ioc", extended_hours: true },
+    expect: shapeError(/not limit ioc$/),
   },
 
   // brackets for a buy

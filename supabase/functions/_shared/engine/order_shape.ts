@@ -19,7 +19,7 @@ export interface EntryShape extends OrderShape {
 /**
  * The opening order's type, time in force, prices and exit legs, validated as Alpaca would:
  * - the type's prices must be present (`limit_price`, `stop_price`, one trail field);
- * - `extended_hours` needs a limit order with time_in_force `day`;
+ * - `extended_hours` needs a limit order with time_in_force `day` or `gtc`, as Alpaca now takes;
  * - `take_profit` and `stop_loss` make a `bracket`; either one alone makes an `oto` order;
  *   legs given as `percent` or `amount` are priced from the entry; exit legs need `day` or `gtc`
  *   and cannot ride on a trailing stop or an extended-hours order.
@@ -68,10 +68,10 @@ export function buildEntryShape(
   shape.entry_price = shape.limit_price ?? (type === "stop" ? shape.stop_price : undefined) ??
     [alert.price, alert.limit_price].find(isPositive);
 
-  if (shape.extended_hours && !(type === "limit" && tif === "day")) {
+  if (shape.extended_hours && !(type === "limit" && (tif === "day" || tif === "gtc"))) {
     return fail(
       "order_shape",
-      `extended_hours needs a limit order with time_in_force day, not ${type} ${tif}`,
+      `extended_hours needs a limit order with time_in_force day or gtc, not ${type} ${tif}`,
     );
   }
 

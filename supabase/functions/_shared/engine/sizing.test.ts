@@ -13,13 +13,42 @@ const sizingRows: Row[] = [
   {
     name: "fixed_quantity from settings",
     settings: { sizing: { value: 3 } },
-    expect: { ...buys({ qty: 3 }), reason: /\(fixed_quantity 3\)$/ },
+    expect: { ...buys({ qty: 3 }), reason: /\(fixed_quantity 3; the webhook's sizing applies\)$/ },
   },
   {
     name: "the signal's quantity wins when allow_signal_quantity is on",
     alert: { quantity: 7 },
     settings: { sizing: { value: 3 } },
-    expect: { ...buys({ qty: 7 }), reason: /\(signal fixed_quantity 7\)$/ },
+    expect: { ...buys({ qty: 7 }), reason: /\(signal fixed_quantity 7; the signal's size wins\)$/ },
+  },
+  {
+    name:
+      "a bare signal quantity does not override dollar sizing, and the reason says whose size won",
+    alert: { quantity: 1, price: 100 },
+    settings: { sizing: { method: "dollar_amount", value: 1000 } },
+    expect: {
+      ...buys({ qty: 10 }),
+      reason:
+        /the webhook's sizing applies: the signal's quantity 1 was not used \(the webhook sizes by dollar_amount, and the alert sent no quantity_type to override it\)/,
+    },
+  },
+  {
+    name: "a signal quantity with its quantity_type overrides dollar sizing",
+    alert: { quantity: 4, quantity_type: "fixed_quantity", price: 100 },
+    settings: { sizing: { method: "dollar_amount", value: 1000 } },
+    expect: { ...buys({ qty: 4 }), reason: /signal fixed_quantity 4; the signal's size wins/ },
+  },
+  {
+    name: "risk_percent is an alert quantity type",
+    alert: {
+      quantity: 1,
+      quantity_type: "risk_percent",
+      price: 100,
+      stop_price: 90,
+    },
+    settings: { sizing: { method: "fixed_quantity", value: 1 } },
+    // 1 % of the fixture's equity over a 10-dollar stop distance.
+    expect: { ...buys({ qty: 100 }), reason: /signal risk_percent 1 of equity/ },
   },
   {
     name: "the signal's quantity is not used when allow_signal_quantity is off, and says so",

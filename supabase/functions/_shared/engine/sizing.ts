@@ -10,21 +10,39 @@ export interface SizingRule {
   method: SizingMethod | QuantityType;
   value: number;
   source: "signal" | "settings";
+  /** Why the signal's own quantity was not used, when it sent one. */
+  overruled?: string;
 }
 
 /**
- * The signal's own `quantity` (read as its `quantity_type`, default `fixed_quantity`) when the
- * config allows signal quantities; otherwise the config's `sizing`.
+ * Whose size wins (docs/interface.md §5): the signal's own `quantity` when the config allows
+ * signal quantities (`allow_signal_quantity`) and either the alert says what unit it is in
+ * (`quantity_type`) or the config sizes by a fixed quantity anyway. A bare `quantity` (such as
+ * `{{strategy.order.contracts}}`) never overrides a dollar, equity or risk sizing: the config's
+ * `sizing` applies, and `overruled` says why the signal's quantity was not used.
  */
 export function sizingRule(alert: NormalizedAlert, settings: Settings): SizingRule {
-  if (settings.sizing.allow_signal_quantity && alert.quantity !== undefined) {
+  const config = {
+    method: settings.sizing.method,
+    value: settings.sizing.value,
+    source: "settings",
+  } as const;
+  if (alert.quantity === undefined) return config;
+  if (!settings.sizing.allow_signal_quantity) {
+    return { ...config, overruled: "allow_signal_quantity is false" };
+  }
+  if (alert.quantity_type === undefined && settings.sizing.method !== "fixed_quantity") {
     return {
-      method: alert.quantity_type ?? "fixed_quantity",
-      value: alert.quantity,
-      source: "signal",
+      ...config,
+      overruled: `the webhook sizes by ${settings.sizing.method}, and the alert sent no ` +
+        "quantity_type to override it",
     };
   }
-  return { method: settings.sizing.method, value: settings.sizing.value, source: "settings" };
+  return {
+    method: alert.quantity_type ?? "fixed_quantity",
+    value: alert.quantity,
+    source: "signal",
+  };
 }
 
 /** What sizing needs to know about the order being sized. */
@@ -62,13 +80,15 @@ export function sizeOpening(input: SizingInput): Checked<Size> {
     return fail("sizing", `${label} is not a positive size`);
   }
   const sized = sizeBy(rule, label, input);
-  if (!sized.ok || rule.source === "signal" || input.alert.quantity === undefined) return sized;
-  return ok({
-    ...sized.value,
-    basis: `${sized.value.basis}; the signal's quantity ${
-      formatQty(input.alert.quantity)
-    } was not used (allow_signal_quantity is false)`,
-  });
+  if (!sized.ok) return sized;
+  const whose = rule.source === "signal"
+    ? "the signal's size wins"
+    : rule.overruled === undefined
+    ? "the webhook's sizing applies"
+    : `the webhook's sizing applies: the signal's quantity ${
+      formatQty(input.alert.quantity!)
+    } was not used (${rule.overruled})`;
+  return ok({ ...sized.value, basis: `${sized.value.basis}; ${whose}` });
 }
 
 function sizeBy(rule: SizingRule, label: string, input: SizingInput): Checked<Size> {

@@ -83,6 +83,7 @@ export const engineRules = [
   "max_position_qty",
   "max_position_value",
   "buying_power",
+  "wash_trade",
 ] as const;
 export type EngineRule = typeof engineRules[number];
 

@@ -6,6 +6,7 @@ export const ErrorCode = {
   invalidJson: "invalid_json",
   invalidPayload: "invalid_payload",
   unresolvedPlaceholder: "unresolved_placeholder",
+  unsupportedAsset: "unsupported_asset",
   invalidToken: "invalid_token",
   unauthorized: "unauthorized",
   forbidden: "forbidden",

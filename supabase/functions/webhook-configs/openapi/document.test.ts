@@ -128,6 +128,7 @@ Deno.test("a response with an extra field, a wrong shape or an undocumented stat
       allowed_symbols: [],
       blocked_symbols: [],
       allow_short: false,
+      allow_add: false,
       trading_hours: "any",
       duplicate_window_seconds: 60,
       rate_limit_per_minute: 60,

@@ -377,11 +377,15 @@ function receiveWebhookPaths(): JsonObject {
         responses: {
           "202": jsonResponse("Stored and queued.", ref("AlertAccepted")),
           "200": jsonResponse("A duplicate within the window.", ref("AlertDuplicate")),
-          "400": errorResponse("The body is not JSON, breaks the schema, or holds a placeholder.", [
-            ErrorCode.invalidJson,
-            ErrorCode.invalidPayload,
-            ErrorCode.unresolvedPlaceholder,
-          ]),
+          "400": errorResponse(
+            "The body is not JSON, breaks the schema, holds a placeholder, or is for an option.",
+            [
+              ErrorCode.invalidJson,
+              ErrorCode.invalidPayload,
+              ErrorCode.unresolvedPlaceholder,
+              ErrorCode.unsupportedAsset,
+            ],
+          ),
           "401": errorResponse("Unknown config, or a missing or wrong token.", [
             ErrorCode.invalidToken,
           ]),
