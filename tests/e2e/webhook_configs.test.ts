@@ -252,7 +252,7 @@ Deno.test("a body that is not JSON is 400 invalid_json; client mistakes are neve
     '{"name":"x","settings":{"allowed_symbols":"AAPL"}}',
     '{"name":"x","settings":{"sizing":null}}',
     '{"name":"x","notification_preferences":[]}',
-    '{"name":"x","description":"' + "d".repeat(1001) + '"}',
+    '{"name":"x","description":"' + "d".repeat(2001) + '"}',
     '{"name":"x","__proto__":{"is_active":false}}',
     "[".repeat(100) + "]".repeat(100),
   ];

@@ -33,6 +33,10 @@ export interface FunctionEnv {
    * When false, signals wait for the next sweep (pg_cron, or the local stack's timer).
    */
   processOnAccept: boolean;
+  /** MAX_CONFIGS_PER_USER: webhook configs one user may own (docs/interface.md section 9). */
+  maxConfigsPerUser: number;
+  /** NOTIFY_ALLOW_PRIVATE_HOSTS: local stack and tests only; lets notifications reach local receivers. */
+  notifyAllowPrivateHosts: boolean;
 }
 
 export type EnvGetter = (name: string) => string | undefined;
@@ -76,5 +80,7 @@ export function readEnv(get: EnvGetter = (n) => Deno.env.get(n)): FunctionEnv {
     notifyTimeoutMs: num(get("NOTIFY_TIMEOUT_MS"), 5_000),
     alpacaPaceTimeScale: Math.max(1, num(get("ALPACA_PACE_TIME_SCALE"), 1)),
     processOnAccept: bool(get("PROCESS_ON_ACCEPT"), true),
+    maxConfigsPerUser: Math.max(1, Math.trunc(num(get("MAX_CONFIGS_PER_USER"), 25))),
+    notifyAllowPrivateHosts: bool(get("NOTIFY_ALLOW_PRIVATE_HOSTS"), false),
   };
 }

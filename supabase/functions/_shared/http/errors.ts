@@ -13,6 +13,8 @@ export const ErrorCode = {
   methodNotAllowed: "method_not_allowed",
   payloadTooLarge: "payload_too_large",
   rateLimited: "rate_limited",
+  /** A create past a per-user quota (MAX_CONFIGS_PER_USER, docs/interface.md section 9). */
+  quotaExceeded: "quota_exceeded",
   notFound: "not_found",
   storageUnavailable: "storage_unavailable",
   functionUnavailable: "function_unavailable",
