@@ -98,7 +98,7 @@ select public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a') as se
 \gset
 
 select matches(
-  :'second_token', '^[A-Za-z0-9_-]{43}$',
+  :'second_token'::text, '^[A-Za-z0-9_-]{43}$',
   'rotate_webhook_token returns the owner a new token: 32 random bytes in base64url'
 );
 
