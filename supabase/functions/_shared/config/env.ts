@@ -12,6 +12,10 @@ export interface FunctionEnv {
   alpacaKey?: string;
   alpacaSecret?: string;
   alpacaUrl: string;
+  /** Base of Alpaca's live trading API (accounts of environment `live`), without `/v2`. */
+  alpacaLiveUrl: string;
+  /** How many broker accounts one user may connect (`quota_exceeded` past it). */
+  maxBrokerAccountsPerUser: number;
   simulationMode: boolean;
   defaultOrderQuantity: number;
   positionSizingMethod: string;
@@ -70,6 +74,11 @@ export function readEnv(get: EnvGetter = (n) => Deno.env.get(n)): FunctionEnv {
       /\/+$/,
       "",
     ),
+    alpacaLiveUrl: (nonEmpty("ALPACA_LIVE_API_URL") ?? "https://api.alpaca.markets").replace(
+      /\/+$/,
+      "",
+    ),
+    maxBrokerAccountsPerUser: Math.max(0, Math.floor(num(get("MAX_BROKER_ACCOUNTS_PER_USER"), 10))),
     simulationMode: bool(get("SIMULATION_MODE"), true),
     defaultOrderQuantity: num(get("DEFAULT_ORDER_QUANTITY"), 1),
     positionSizingMethod: nonEmpty("POSITION_SIZING_METHOD") ?? "fixed",
