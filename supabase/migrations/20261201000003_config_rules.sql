@@ -148,6 +148,11 @@ begin
             return v_path || ': every symbol must be a string of 1 to 32 characters';
           end if;
         end loop;
+      when 'broker_account_id' then
+        if jsonb_typeof(v_value) <> 'null' and (jsonb_typeof(v_value) <> 'string'
+           or (v_value #>> '{}') !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$') then
+          return v_path || ': must be null or a broker account id';
+        end if;
       when 'trading_hours' then
         if jsonb_typeof(v_value) <> 'string'
            or (v_value #>> '{}') not in ('regular', 'extended', 'any') then
@@ -305,6 +310,14 @@ begin
       v_issue := 'settings: must be at most 8192 bytes as JSON';
     else
       v_issue := public.settings_issue(new.settings);
+    end if;
+    -- The account must be the row owner's (read past RLS: this function is the owner's).
+    if v_issue is null and jsonb_typeof(new.settings -> 'broker_account_id') = 'string'
+       and not exists (
+         select 1 from public.broker_accounts a
+          where a.id = (new.settings ->> 'broker_account_id')::uuid and a.user_id = new.user_id
+       ) then
+      v_issue := 'settings.broker_account_id: must be one of your broker accounts';
     end if;
   end if;
   if v_issue is null
