@@ -32,17 +32,6 @@ alter table public.webhook_configs
 -- -------------------------------------------------------------------------------------
 
 /**
- * A string's length as JavaScript counts it (UTF-16 code units), so a cap here is zod's cap:
- * a character outside the Basic Multilingual Plane counts twice.
- */
-create function public.js_length(p text) returns integer
-language sql immutable strict
-set search_path = ''
-as $$
-  select char_length(p) + char_length(regexp_replace(p, '[^\U00010000-\U0010FFFF]', '', 'g'))
-$$;
-
-/**
  * `p` without the leading and trailing white space that JavaScript's String.prototype.trim
  * removes (zod's `.trim()`), which is more than btrim's spaces.
  */
@@ -78,8 +67,8 @@ $$;
  * The first problem of a stored `settings` object, as `path: message`, or null when it is
  * valid. Mirrors zod's settingsPatchSchema (settings.ts, config_schema.ts): the object may
  * be partial, `sizing` too (keys a row lacks take their defaults on read), but every key it
- * holds must be known and well typed. A new settings key is one more `when` here, and the
- * drift test fails until it is added.
+ * holds must be known and well typed. Lengths are counted in code points, as zod 4 counts
+ * them. A new settings key is one more `when` here, and the drift test fails until it is added.
  */
 create function public.settings_issue(p jsonb) returns text
 language plpgsql immutable
@@ -144,7 +133,7 @@ begin
         end if;
         for v_item in select value from jsonb_array_elements(v_value) loop
           if jsonb_typeof(v_item) <> 'string'
-             or public.js_length(public.js_trim(v_item #>> '{}')) not between 1 and 32 then
+             or char_length(public.js_trim(v_item #>> '{}')) not between 1 and 32 then
             return v_path || ': every symbol must be a string of 1 to 32 characters';
           end if;
         end loop;
@@ -237,7 +226,7 @@ begin
             return v_path || '.' || v_channel || '.url: must be a URL';
           end if;
           v_url := v_spec ->> 'url';
-          if public.js_length(v_url) > 2048 then
+          if char_length(v_url) > 2048 then
             return v_path || '.' || v_channel || '.url: must be at most 2048 characters';
           end if;
           if v_url !~* ((case when p_allow_http then '^https?' else '^https' end)
@@ -266,7 +255,6 @@ begin
 end;
 $$;
 
-revoke execute on function public.js_length(text) from public, anon, authenticated;
 revoke execute on function public.js_trim(text) from public, anon, authenticated;
 revoke execute on function public.json_number_within(jsonb, numeric, numeric, boolean, boolean)
   from public, anon, authenticated;

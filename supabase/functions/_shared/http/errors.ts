@@ -13,11 +13,10 @@ export const ErrorCode = {
   methodNotAllowed: "method_not_allowed",
   payloadTooLarge: "payload_too_large",
   rateLimited: "rate_limited",
-  /** A create past a per-user quota (MAX_CONFIGS_PER_USER, docs/interface.md section 9). */
-  quotaExceeded: "quota_exceeded",
   notFound: "not_found",
   storageUnavailable: "storage_unavailable",
   functionUnavailable: "function_unavailable",
+  /** A create past a per-user quota (MAX_CONFIGS_PER_USER, MAX_BROKER_ACCOUNTS_PER_USER). */
   quotaExceeded: "quota_exceeded",
   accountInUse: "account_in_use",
   invalidCredentials: "invalid_credentials",
