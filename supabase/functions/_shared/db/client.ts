@@ -48,7 +48,7 @@ export async function asUser<T>(
                     set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)
                     ${
       names.length === 0 ? tx`` : tx`, (select count(set_config(key, value, true))
-        from jsonb_each_text(${JSON.stringify(settings)}::jsonb))`
+        from jsonb_each_text(${JSON.stringify(settings)}::text::jsonb))`
     }`;
     return await fn(tx);
   }) as T;
