@@ -1,6 +1,7 @@
 -- An owner edits her webhook config freely, except for what only the system may change: the
 -- owner, the id, the token hash and the creation time. The token hash changes only through
--- rotate_webhook_token, which works for the owner alone; every edit touches updated_at.
+-- rotate_webhook_token, which makes the token itself and works for the owner alone; every
+-- edit touches updated_at.
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
@@ -71,6 +72,9 @@ select results_eq(
   'the owner edits the editable columns, and updated_at is set to now whatever she sends'
 );
 
+-- The token hash is not the user's to read (41-api-role-privileges): checked as the owner.
+reset role;
+select set_config('request.jwt.claims', '', true);
 select results_eq(
   $$ select user_id, security_token_hash, created_at from public.webhook_configs
       where id = 'c0f1a000-0000-4000-8000-00000000000a' $$,
@@ -81,10 +85,8 @@ select results_eq(
 );
 
 -- ---------------------------------------------------------------------------------------
--- Rotation
+-- Rotation: the database makes the token and gives it to the owner once
 -- ---------------------------------------------------------------------------------------
-reset role;
-select set_config('request.jwt.claims', '', true);
 update public.webhook_configs set updated_at = '2020-01-01T00:00:00Z'
  where id = 'c0f1a000-0000-4000-8000-00000000000a';
 
@@ -92,18 +94,22 @@ set local role authenticated;
 select set_config('request.jwt.claims', json_build_object(
   'sub', 'a11ce000-0000-4000-8000-000000000001', 'role', 'authenticated')::text, true);
 
-select is(
-  public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a',
-                              encode(digest('second-token', 'sha256'), 'hex')),
-  true,
-  'rotate_webhook_token returns true for the owner'
+select public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a') as second_token
+\gset
+
+select matches(
+  :'second_token'::text, '^[A-Za-z0-9_-]{43}$',
+  'rotate_webhook_token returns the owner a new token: 32 random bytes in base64url'
 );
+
+reset role;
+select set_config('request.jwt.claims', '', true);
 
 select results_eq(
   $$ select security_token_hash, updated_at from public.webhook_configs
       where id = 'c0f1a000-0000-4000-8000-00000000000a' $$,
-  $$ values (encode(digest('second-token', 'sha256'), 'hex'), now()) $$,
-  'rotation replaces the hash and touches updated_at'
+  format($$ values (%L, now()) $$, encode(digest(:'second_token', 'sha256'), 'hex')),
+  'rotation stores the hash of the token it returned and touches updated_at'
 );
 
 select ok(
@@ -114,33 +120,40 @@ select ok(
   'the old token no longer matches after rotation'
 );
 
+set local role authenticated;
+select set_config('request.jwt.claims', json_build_object(
+  'sub', 'a11ce000-0000-4000-8000-000000000001', 'role', 'authenticated')::text, true);
+
 select throws_ok(
   $$ select public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a', 'second-token') $$,
-  '22023',
-  'token hash must be hex sha-256',
-  'rotation refuses a plain-text token in place of its hash'
+  '42883',
+  null,
+  'rotation takes no token from the caller, plain or hashed'
 );
 
 select throws_ok(
   $$ select public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a',
-                                        upper(encode(digest('x', 'sha256'), 'hex'))) $$,
-  '22023',
-  'token hash must be hex sha-256',
-  'rotation refuses an upper-case digest, which token_hashes_match would never accept'
+                                        encode(digest('x', 'sha256'), 'hex')) $$,
+  '42883',
+  null,
+  'not even a well-formed digest of a token the caller chose'
 );
 
-select throws_ok(
-  $$ select public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a', null) $$,
-  null,
-  null,
-  'rotation refuses a missing hash'
+select isnt(
+  public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a'),
+  :'second_token'::text,
+  'each rotation makes a different token'
 );
 
 select is(
-  public.rotate_webhook_token('c0f1a000-0000-4000-8000-0000000000ee', repeat('1', 64)),
-  false,
-  'rotate_webhook_token returns false for a config that does not exist'
+  public.rotate_webhook_token('c0f1a000-0000-4000-8000-0000000000ee'),
+  null::text,
+  'rotate_webhook_token returns null for a config that does not exist'
 );
+
+-- The token of the last rotation, kept for the checks below.
+select public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a') as third_token
+\gset
 
 -- ---------------------------------------------------------------------------------------
 -- Bob tries to rotate Alice's token
@@ -151,10 +164,9 @@ select set_config('request.jwt.claims', json_build_object(
   'sub', 'b0b00000-0000-4000-8000-000000000002', 'role', 'authenticated')::text, true);
 
 select is(
-  public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a',
-                              encode(digest('bobs-token', 'sha256'), 'hex')),
-  false,
-  'rotate_webhook_token returns false for another user''s config'
+  public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a'),
+  null::text,
+  'rotate_webhook_token returns null for another user''s config'
 );
 
 reset role;
@@ -163,7 +175,7 @@ select set_config('request.jwt.claims', '', true);
 select is(
   (select security_token_hash from public.webhook_configs
     where id = 'c0f1a000-0000-4000-8000-00000000000a'),
-  encode(digest('second-token', 'sha256'), 'hex'),
+  encode(digest(:'third_token', 'sha256'), 'hex'),
   'another user''s rotation changed nothing'
 );
 
@@ -174,7 +186,7 @@ set local role anon;
 select set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
 
 select throws_ok(
-  $$ select public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a', repeat('2', 64)) $$,
+  $$ select public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a') $$,
   '42501',
   'permission denied for function rotate_webhook_token',
   'anon cannot rotate a token'
@@ -185,8 +197,8 @@ set local role authenticated;
 select set_config('request.jwt.claims', json_build_object('role', 'authenticated')::text, true);
 
 select is(
-  public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a', repeat('3', 64)),
-  false,
+  public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a'),
+  null::text,
   'a JWT without a subject rotates nothing'
 );
 
@@ -206,8 +218,8 @@ set local role service_role;
 select set_config('request.jwt.claims', json_build_object('role', 'service_role')::text, true);
 
 select is(
-  public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a', repeat('5', 64)),
-  false,
+  public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a'),
+  null::text,
   'rotation through the service role without a user rotates nothing: it is for owners'
 );
 

@@ -16,21 +16,28 @@ insert into auth.users (id, email) values
 -- ---------------------------------------------------------------------------------------
 -- Alice creates, edits and rotates her webhook through her JWT
 -- ---------------------------------------------------------------------------------------
+-- A user cannot choose a config's id (40-config-rules); this story names it in advance through
+-- the column default, which only the owner of the table can set, and which rolls back with it.
+alter table public.webhook_configs
+  alter column id set default 'c0f1a000-0000-4000-8000-00000000000a'::uuid;
+
 set local role authenticated;
 select set_config('request.jwt.claims', json_build_object(
   'sub', 'a11ce000-0000-4000-8000-000000000001', 'role', 'authenticated')::text, true);
 
-insert into public.webhook_configs (id, name, security_token_hash)
-values ('c0f1a000-0000-4000-8000-00000000000a', 'Alice trend',
-        encode(digest('first-token', 'sha256'), 'hex'));
+insert into public.webhook_configs (name) values ('Alice trend');
 update public.webhook_configs set name = 'Alice trend v2'
  where id = 'c0f1a000-0000-4000-8000-00000000000a';
-do $$
-begin
-  perform public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a',
-                                      encode(extensions.digest('second-token', 'sha256'), 'hex'));
-end
-$$;
+
+reset role;
+alter table public.webhook_configs alter column id set default gen_random_uuid();
+select security_token_hash as first_hash from public.webhook_configs
+ where id = 'c0f1a000-0000-4000-8000-00000000000a'
+\gset
+
+set local role authenticated;
+select public.rotate_webhook_token('c0f1a000-0000-4000-8000-00000000000a') as second_token
+\gset
 
 reset role;
 select set_config('request.jwt.claims', '', true);
@@ -67,9 +74,9 @@ select is_empty(
 );
 
 select is_empty(
-  $$ select id from public.audit_log a
-      where a::text like '%' || encode(digest('first-token', 'sha256'), 'hex') || '%'
-         or a::text like '%' || encode(digest('second-token', 'sha256'), 'hex') || '%' $$,
+  format($$ select id from public.audit_log a
+             where a::text like '%%' || %L || '%%' or a::text like '%%' || %L || '%%' $$,
+         :'first_hash', encode(digest(:'second_token', 'sha256'), 'hex')),
   'neither token hash appears anywhere in the audit trail'
 );
 
@@ -77,7 +84,7 @@ select is_empty(
 -- A signal arrives through ingest_signal, called by a session without a JWT
 -- ---------------------------------------------------------------------------------------
 select public.ingest_signal(
-  'c0f1a000-0000-4000-8000-00000000000a', encode(digest('second-token', 'sha256'), 'hex'), null,
+  'c0f1a000-0000-4000-8000-00000000000a', encode(digest(:'second_token', 'sha256'), 'hex'), null,
   false, false, false, false,
   '{"ticker": "AAPL", "action": "buy", "quantity": 3}', '{"ticker": "AAPL", "action": "buy",
   "quantity": 3}', '{}', 'story04-key'
@@ -284,8 +291,7 @@ select is(
 set local role authenticated;
 select set_config('request.jwt.claims', json_build_object(
   'sub', 'b0b00000-0000-4000-8000-000000000002', 'role', 'authenticated')::text, true);
-insert into public.webhook_configs (name, security_token_hash)
-values ('Bob swing', encode(digest('bob-token', 'sha256'), 'hex'));
+insert into public.webhook_configs (name) values ('Bob swing');
 
 select is(
   array(select distinct user_id from public.audit_log),

@@ -10,6 +10,10 @@ select plan(24);
 insert into auth.users (id, email) values
   ('a11ce000-0000-4000-8000-000000000001', 'alice@example.com');
 
+-- The slack channel of the first config has no URL, which the database now refuses
+-- (40-config-rules); rows stored before that rule may still look like it, so the story
+-- stores it past the validation trigger, as such a row was stored.
+alter table public.webhook_configs disable trigger webhook_configs_validate;
 insert into public.webhook_configs
   (id, user_id, name, security_token_hash, notification_preferences)
 values
@@ -27,6 +31,7 @@ values
   ('c0f1a000-0000-4000-8000-00000000000c', 'a11ce000-0000-4000-8000-000000000001', 'no events',
    repeat('c', 64),
    '{"channels": {"webhook": {"url": "https://hooks.example.com/c"}}}');
+alter table public.webhook_configs enable trigger webhook_configs_validate;
 
 /** Moves a new signal for config p_config (a, b or c) through processing to p_status. */
 create function pg_temp.signal_ending_in(p_n integer, p_config text, p_status public.signal_status)

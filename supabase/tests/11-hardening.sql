@@ -1,6 +1,6 @@
 -- The order functions answer SQL NULL for an id they do not know (never a row of nulls that a
 -- caller could mistake for a record), a real Alpaca order can never be filled by the
--- simulation, a rotation needs a real hash, and the derived webhook_url is not the owner's to
+-- simulation, a rotation takes no hash, and the derived webhook_url is not the owner's to
 -- edit. record_decision logs the decision and records the whole plan in one statement.
 begin;
 create extension if not exists pgtap with schema extensions;
@@ -61,7 +61,7 @@ select set_config('request.jwt.claims',
 
 select throws_ok(
   $$select public.rotate_webhook_token('c0f1a000-0000-4000-8000-000000000011', null)$$,
-  '22023', null, 'a rotation without a hash is refused');
+  '42883', null, 'a rotation takes no hash from the caller, not even null');
 select throws_ok(
   $$update public.webhook_configs set webhook_url = 'https://evil.example/hook'
      where id = 'c0f1a000-0000-4000-8000-000000000011'$$,

@@ -33,6 +33,7 @@ const contractDefaults = {
   rate_limit_per_minute: 60,
   default_order_type: "market",
   default_time_in_force: "day",
+  broker_account_id: null,
 };
 
 const configKeys = [
@@ -253,7 +254,7 @@ Deno.test("a body that is not JSON is 400 invalid_json; client mistakes are neve
     '{"name":"x","settings":{"allowed_symbols":"AAPL"}}',
     '{"name":"x","settings":{"sizing":null}}',
     '{"name":"x","notification_preferences":[]}',
-    '{"name":"x","description":"' + "d".repeat(1001) + '"}',
+    '{"name":"x","description":"' + "d".repeat(2001) + '"}',
     '{"name":"x","__proto__":{"is_active":false}}',
     "[".repeat(100) + "]".repeat(100),
   ];

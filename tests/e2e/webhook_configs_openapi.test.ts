@@ -13,7 +13,7 @@ import {
 import {
   createContractValidator,
   openApiProblems,
-} from "../../supabase/functions/webhook-configs/openapi/validator.ts";
+} from "../../supabase/functions/_shared/openapi/validator.ts";
 import {
   brokerKinds,
   orderStatuses,
@@ -21,6 +21,7 @@ import {
 } from "../../supabase/functions/webhook-configs/activity_schema.ts";
 import { waitForSignal } from "./process_order_support.ts";
 import { api, type ApiResult, arrangeSignals, createViaApi } from "./webhook_configs_support.ts";
+import { readEnv } from "../../supabase/functions/_shared/config/env.ts";
 
 const doc = buildOpenApiDocument({ supabaseUrl: stackEnv().SUPABASE_URL });
 const validator = createContractValidator(doc);
@@ -78,6 +79,12 @@ Deno.test("real responses of every webhook-configs route and documented status m
   for (const method of ["post", "get"]) {
     check("/webhook-configs", method, await api(t, "DELETE"));
   }
+
+  // A user at the quota (MAX_CONFIGS_PER_USER, 25 on the test stack) gets the documented 409.
+  const full = await newUser("openapi-quota");
+  const quota = readEnv(() => undefined).maxConfigsPerUser;
+  for (let i = 0; i < quota; i++) await createViaApi(full.token, { name: `c${i}` });
+  check("/webhook-configs", "post", await api(full.token, "POST", "", { name: "one more" }));
 
   const config = await createViaApi(t, {
     name: "with activity",

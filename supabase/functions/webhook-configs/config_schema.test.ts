@@ -90,7 +90,7 @@ Deno.test("create merges partial settings (nested sizing too) onto the defaults"
 Deno.test("create without a name, or with a blank one, names the field", () => {
   assert.deepEqual(paths(() => parseCreateConfig({}, env)), ["name"]);
   assert.deepEqual(paths(() => parseCreateConfig({ name: "   " }, env)), ["name"]);
-  assert.deepEqual(paths(() => parseCreateConfig({ name: "x".repeat(101) }, env)), ["name"]);
+  assert.deepEqual(paths(() => parseCreateConfig({ name: "x".repeat(201) }, env)), ["name"]);
 });
 
 Deno.test("a body that is not an object is invalid_payload at the root", () => {

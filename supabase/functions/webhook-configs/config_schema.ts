@@ -73,9 +73,9 @@ export const settingsPatchSchema = settingsSchema.extend({ sizing: sizingSchema.
   .partial();
 
 const nameSchema = z.string({ error: "must be a string" }).trim()
-  .min(1, "must not be empty").max(100, "must be at most 100 characters");
+  .min(1, "must not be empty").max(200, "must be at most 200 characters");
 const descriptionSchema = z.string({ error: "must be a string or null" })
-  .max(1000, "must be at most 1000 characters").nullable();
+  .max(2000, "must be at most 2000 characters").nullable();
 const isActiveSchema = z.boolean({ error: "must be true or false" });
 
 /** The body of `POST /webhook-configs`. Only `name` is required. */

@@ -1,4 +1,4 @@
-import { ApiError, ErrorCode, errorResponse } from "../_shared/http/errors.ts";
+import { ApiError, ErrorCode, errorResponse, summarizeIssues } from "../_shared/http/errors.ts";
 import type { FunctionEnv } from "../_shared/config/env.ts";
 import { deployedHandler } from "../_shared/http/deployed_handler.ts";
 import { createSql, type Sql } from "../_shared/db/client.ts";
@@ -64,10 +64,45 @@ function sqlState(err: unknown): string | undefined {
   return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
+/** The column each of webhook_configs' check constraints guards, as a request path. */
+const CONSTRAINT_FIELDS: Record<string, string> = {
+  webhook_configs_name_check: "name",
+  webhook_configs_description_check: "description",
+};
+
+/**
+ * A refusal by the database's rules on webhook_configs (20261201000003_config_rules.sql) as
+ * the 4xx the API answers: the quota is a 409 `quota_exceeded` (SQLSTATE PT409), a rule on
+ * settings or notification preferences a 400 naming the field (the trigger puts the path in
+ * DETAIL and the message in HINT), a name or description cap a 400 naming the column.
+ */
+function configRuleError(err: unknown, state: string | undefined): ApiError | undefined {
+  const e = err as { detail?: unknown; hint?: unknown; constraint_name?: unknown };
+  if (state === "PT409") {
+    return new ApiError(
+      409,
+      ErrorCode.quotaExceeded,
+      typeof (err as Error).message === "string"
+        ? (err as Error).message.replace(/^quota_exceeded: /, "")
+        : "quota exceeded",
+    );
+  }
+  if (state !== "23514") return undefined;
+  const issue = typeof e.detail === "string" && typeof e.hint === "string" &&
+      /^(settings|notification_preferences)(\.|$)/.test(e.detail)
+    ? { path: e.detail, message: e.hint }
+    : typeof e.constraint_name === "string" && CONSTRAINT_FIELDS[e.constraint_name]
+    ? { path: CONSTRAINT_FIELDS[e.constraint_name], message: "is too long or empty" }
+    : undefined;
+  return issue && new ApiError(400, ErrorCode.invalidPayload, summarizeIssues([issue]), [issue]);
+}
+
 /** Any error as the ApiError the caller sees. */
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const state = sqlState(err);
+  const ruleError = configRuleError(err, state);
+  if (ruleError) return ruleError;
   if (state && CLIENT_SQLSTATES.has(state)) {
     return new ApiError(400, ErrorCode.invalidPayload, "a value is malformed or out of range");
   }

@@ -2,15 +2,9 @@ import { ApiError, ErrorCode, jsonResponse } from "../_shared/http/errors.ts";
 import type { FunctionEnv } from "../_shared/config/env.ts";
 import { asUser, type Sql, type Tx } from "../_shared/db/client.ts";
 import type { UserClaims } from "../_shared/auth/require_user.ts";
-import { generateWebhookToken, hashWebhookToken } from "../_shared/auth/webhook_token.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { type PageQuery, parsePageQuery } from "./activity_schema.ts";
-import {
-  parseConfigPatch,
-  parseCreateConfig,
-  presentConfig,
-  webhookUrlFor,
-} from "./config_schema.ts";
+import { parseConfigPatch, parseCreateConfig, presentConfig } from "./config_schema.ts";
 import { buildOpenApiDocument } from "./openapi/document.ts";
 import * as store from "./store.ts";
 import { isUuid } from "../_shared/util/uuid.ts";
@@ -49,30 +43,45 @@ function configNotFound(): ApiError {
   return new ApiError(404, ErrorCode.notFound, "no webhook config with this id");
 }
 
+/**
+ * The transaction-local settings the database's rules on webhook_configs read when this
+ * function writes one (supabase/migrations/20261201000003_config_rules.sql): the quota, the
+ * deployment's public URL for webhook_url, and whether notification URLs may be http.
+ */
+function configWriteSettings(env: FunctionEnv): Record<string, string> {
+  return {
+    "app.max_configs_per_user": String(env.maxConfigsPerUser),
+    "app.webhook_base_url": env.supabaseUrl,
+    "app.notify_allow_private_hosts": String(env.notifyAllowPrivateHosts),
+  };
+}
+
 async function readJson(req: Request): Promise<unknown> {
   return parseJsonBody(await readBodyCapped(req));
 }
 
 /** `GET /webhook-configs`: the caller's configs, newest first. */
 export async function listConfigs(ctx: UserContext): Promise<Response> {
-  const rows = await asUser(ctx.sql, ctx.user, (tx) => store.selectConfigs(tx));
+  const rows = await asUser(
+    ctx.sql,
+    ctx.user,
+    (tx) => store.selectConfigs(tx, ctx.env.maxConfigsPerUser),
+  );
   return jsonResponse(200, { data: rows.map((row) => presentConfig(row, ctx.env)) });
 }
 
-/** `POST /webhook-configs`: a new config; its token is returned this once. */
+/**
+ * `POST /webhook-configs`: a new config; its token, made by the database, is returned this
+ * once. Past MAX_CONFIGS_PER_USER the database refuses the insert: 409 `quota_exceeded`.
+ */
 export async function createConfig(ctx: UserContext): Promise<Response> {
   const values = parseCreateConfig(await readJson(ctx.req), ctx.env);
-  const id = crypto.randomUUID();
-  const token = generateWebhookToken();
-  const tokenHash = hashWebhookToken(token);
-  const row = await asUser(ctx.sql, ctx.user, (tx) =>
-    store.insertConfig(tx, {
-      id,
-      userId: ctx.user.sub,
-      webhookUrl: webhookUrlFor(ctx.env.supabaseUrl, id),
-      tokenHash,
-      values,
-    }));
+  const { row, token } = await asUser(ctx.sql, ctx.user, async (tx) => {
+    const row = await store.insertConfig(tx, { userId: ctx.user.sub, values });
+    const token = await store.rotateToken(tx, row.id);
+    if (token === undefined) throw new Error("a config just inserted could not be rotated");
+    return { row, token };
+  }, configWriteSettings(ctx.env));
   return jsonResponse(201, { data: presentConfig(row, ctx.env), security_token: token });
 }
 
@@ -96,7 +105,7 @@ export async function updateConfig(ctx: UserContext): Promise<Response> {
     if (!current) throw configNotFound();
     const changes = parseConfigPatch(body, current, ctx.env);
     return Object.keys(changes).length === 0 ? current : await store.updateConfig(tx, id, changes);
-  });
+  }, configWriteSettings(ctx.env));
   return jsonResponse(200, { data: presentConfig(row, ctx.env) });
 }
 
@@ -108,14 +117,16 @@ export async function deleteConfig(ctx: UserContext): Promise<Response> {
   return jsonResponse(204, null);
 }
 
-/** `POST /webhook-configs/{id}/rotate-token`: the old token stops working at commit. */
+/**
+ * `POST /webhook-configs/{id}/rotate-token`: the database makes the new token; the old one
+ * stops working at commit.
+ */
 export async function rotateToken(ctx: UserContext): Promise<Response> {
   const id = configIdParam(ctx.params);
-  const token = generateWebhookToken();
-  const tokenHash = hashWebhookToken(token);
-  const row = await asUser(ctx.sql, ctx.user, async (tx) => {
-    if (!await store.rotateTokenHash(tx, id, tokenHash)) throw configNotFound();
-    return await store.selectConfig(tx, id);
+  const { row, token } = await asUser(ctx.sql, ctx.user, async (tx) => {
+    const token = await store.rotateToken(tx, id);
+    if (token === undefined) throw configNotFound();
+    return { row: await store.selectConfig(tx, id), token };
   });
   if (!row) throw configNotFound();
   return jsonResponse(200, { data: presentConfig(row, ctx.env), security_token: token });

@@ -77,11 +77,15 @@ const ORDER_COLUMNS = [
   iso("updated_at"),
 ].join(", ");
 
-/** The caller's configs, newest first. */
-export async function selectConfigs(tx: Tx): Promise<ConfigRow[]> {
+/**
+ * The caller's configs, newest first: at most `limit` (the quota, which the database holds
+ * for every insert by a user, so the list is bounded however the configs were made).
+ */
+export async function selectConfigs(tx: Tx, limit: number): Promise<ConfigRow[]> {
   return await tx<ConfigRow[]>`
     select ${tx.unsafe(CONFIG_COLUMNS)} from public.webhook_configs
-     order by created_at desc, id desc`;
+     order by created_at desc, id desc
+     limit ${limit}`;
 }
 
 /** One of the caller's configs, locked for a change when `forUpdate`; undefined if not theirs. */
@@ -104,22 +108,21 @@ export async function configExists(tx: Tx, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** Inserts a config owned by `userId`; RLS refuses any other owner. */
-export async function insertConfig(tx: Tx, row: {
-  id: string;
-  userId: string;
-  webhookUrl: string;
-  tokenHash: string;
-  values: NewConfigValues;
-}): Promise<ConfigRow> {
+/**
+ * Inserts a config owned by `userId`; RLS refuses any other owner. The database chooses its
+ * id, timestamps, webhook_url and a token hash nobody holds (the caller rotates a token next).
+ */
+export async function insertConfig(
+  tx: Tx,
+  row: { userId: string; values: NewConfigValues },
+): Promise<ConfigRow> {
   const { values } = row;
   const [inserted] = await tx<ConfigRow[]>`
     insert into public.webhook_configs
-      (id, user_id, name, description, webhook_url, notification_preferences, is_active,
-       security_token_hash, settings)
-    values (${row.id}, ${row.userId}, ${values.name}, ${values.description}, ${row.webhookUrl},
+      (user_id, name, description, notification_preferences, is_active, settings)
+    values (${row.userId}, ${values.name}, ${values.description},
             ${tx.json(values.notification_preferences as never)}, ${values.is_active},
-            ${row.tokenHash}, ${tx.json(values.settings as never)})
+            ${tx.json(values.settings as never)})
     returning ${tx.unsafe(CONFIG_COLUMNS)}`;
   return inserted;
 }
@@ -147,12 +150,14 @@ export async function deleteConfig(tx: Tx, id: string): Promise<boolean> {
 }
 
 /**
- * Replaces the token hash through `rotate_webhook_token`, which checks ownership itself and
- * is the only way to change the hash. False when the caller has no such config.
+ * Gives config `id` a new token through `rotate_webhook_token`, which makes the token in the
+ * database, stores only its hash, checks ownership itself and is the only way to change the
+ * hash. Returns the plain token, or undefined when the caller has no such config.
  */
-export async function rotateTokenHash(tx: Tx, id: string, tokenHash: string): Promise<boolean> {
-  const [row] = await tx`select public.rotate_webhook_token(${id}, ${tokenHash}) as rotated`;
-  return row.rotated === true;
+export async function rotateToken(tx: Tx, id: string): Promise<string | undefined> {
+  const [row] = await tx<{ token: string | null }[]>`
+    select public.rotate_webhook_token(${id}) as token`;
+  return row.token ?? undefined;
 }
 
 /** A page of config `id`'s signals, newest first. */

@@ -49,6 +49,8 @@ export const settingsSchema = z.strictObject({
   rate_limit_per_minute: z.number().int().min(0).max(100_000),
   default_order_type: z.enum(orderTypes),
   default_time_in_force: z.enum(timesInForce),
+  /** One of the owner's broker accounts (docs/interface.md section 8), or null. */
+  broker_account_id: z.guid().nullable(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -90,6 +92,7 @@ export function defaultSettings(env: FunctionEnv): Settings {
     rate_limit_per_minute: 60,
     default_order_type: "market",
     default_time_in_force: "day",
+    broker_account_id: null,
   };
 }
 

@@ -31,13 +31,25 @@ export function createSql(
 /**
  * Runs `fn` in a transaction as the signed-in user, exactly as PostgREST does: role
  * `authenticated` and `request.jwt.claims` set locally, so row-level security decides what the
- * queries see and change. Both settings are made in one statement at the start of the work.
+ * queries see and change. `settings` are more transaction-local settings the database's
+ * triggers read (such as `app.max_configs_per_user`). All are made in one statement at the
+ * start of the work.
  */
-export async function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function asUser<T>(
+  sql: Sql,
+  claims: Claims,
+  fn: (tx: Tx) => Promise<T>,
+  settings: Record<string, string> = {},
+): Promise<T> {
   return await sql.begin(async (tx) => {
+    const names = Object.keys(settings);
     // Always `authenticated`: these queries must never run past row-level security.
     await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)
+                    ${
+      names.length === 0 ? tx`` : tx`, (select count(set_config(key, value, true))
+        from jsonb_each_text(${JSON.stringify(settings)}::text::jsonb))`
+    }`;
     return await fn(tx);
   }) as T;
 }

@@ -17,6 +17,11 @@ export const ErrorCode = {
   notFound: "not_found",
   storageUnavailable: "storage_unavailable",
   functionUnavailable: "function_unavailable",
+  /** A create past a per-user quota (MAX_CONFIGS_PER_USER, MAX_BROKER_ACCOUNTS_PER_USER). */
+  quotaExceeded: "quota_exceeded",
+  accountInUse: "account_in_use",
+  invalidCredentials: "invalid_credentials",
+  brokerUnavailable: "broker_unavailable",
   internal: "internal_error",
   /** The function's environment holds a value it does not accept (see `readEnv`). */
   misconfigured: "misconfigured",

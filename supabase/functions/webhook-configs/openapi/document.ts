@@ -240,17 +240,22 @@ function webhookConfigPaths(): JsonObject {
       get: {
         operationId: "listWebhookConfigs",
         summary: "List the caller's webhook configs",
+        description: "At most MAX_CONFIGS_PER_USER configs, the quota every create is held to.",
         responses: { ...ok("The caller's configs.", "WebhookConfigList"), ...configErrors },
       },
       post: {
         operationId: "createWebhookConfig",
         summary: "Create a webhook config",
         description: "Settings not sent take their defaults from the environment. The security " +
-          "token is returned this once; only its SHA-256 is stored.",
+          "token is made by the server and returned this once; only its SHA-256 is stored.",
         requestBody: jsonBody("CreateWebhookConfig"),
         responses: {
           ...ok("The new config and its token.", "WebhookConfigWithToken", "201"),
           ...bodyErrors,
+          "409": errorResponse(
+            "The caller already owns MAX_CONFIGS_PER_USER configs (default 25).",
+            [ErrorCode.quotaExceeded],
+          ),
           ...configErrors,
         },
       },
