@@ -97,6 +97,7 @@ try {
   );
   env.FAKE_ALPACA_URL = fake.url;
   env.ALPACA_API_URL = fake.url;
+  env.ALPACA_LIVE_API_URL = fake.url;
   env.ALPACA_API_KEY = "test-key-id";
   env.ALPACA_API_SECRET = "test-secret-key";
   log("starting a throwaway stack");

@@ -794,8 +794,10 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     const equity = spec.equity ?? DEFAULT_ACCOUNT.equity;
     return {
       ...accountJson(),
-      id: `00000000-0000-4000-8000-${spec.key_id.replace(/[^0-9a-f]/gi, "").slice(-12)
-        .padStart(12, "0").toLowerCase()}`,
+      id: `00000000-0000-4000-8000-${
+        spec.key_id.replace(/[^0-9a-f]/gi, "").slice(-12)
+          .padStart(12, "0").toLowerCase()
+      }`,
       account_number: spec.account_number ?? `PA${spec.key_id.slice(-8).toUpperCase()}`,
       status: spec.status ?? "ACTIVE",
       cash: dec(spec.cash ?? equity),

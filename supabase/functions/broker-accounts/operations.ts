@@ -5,9 +5,9 @@ import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { isUuid } from "../_shared/util/uuid.ts";
 import {
   type AccountSummary,
-  alpacaHostFor,
   type AlpacaAccountClient,
   type AlpacaAccountKeys,
+  alpacaHostFor,
   isCredentialRefusal,
 } from "../_shared/broker/alpaca_account.ts";
 import { BrokerError } from "../_shared/broker/types.ts";

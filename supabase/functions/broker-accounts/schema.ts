@@ -18,7 +18,9 @@ const label = z.string().trim().min(1, "must not be empty").max(100, "at most 10
 const keyId = z.string().regex(/^\S{4,256}$/, "must be 4 to 256 characters without spaces")
   .meta({ description: "The Alpaca API key id. Only its last four characters are kept in sight." });
 const secretKey = z.string().regex(/^\S{1,256}$/, "must be 1 to 256 characters without spaces")
-  .meta({ description: "The Alpaca API secret key. Stored encrypted in Vault, never shown again." });
+  .meta({
+    description: "The Alpaca API secret key. Stored encrypted in Vault, never shown again.",
+  });
 
 /** `POST /broker-accounts`. */
 export const createAccountSchema = z.strictObject({
