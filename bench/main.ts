@@ -11,7 +11,7 @@ import { runLoad } from "./load.ts";
 import {
   generateWebhookToken,
   hashWebhookToken,
-} from "../supabase/functions/_shared/auth/webhook_token.ts";
+} from "../supabase/functions/receive-webhook/webhook_token.ts";
 import { defaultSettings } from "../supabase/functions/_shared/config/settings.ts";
 import { readEnv } from "../supabase/functions/_shared/config/env.ts";
 

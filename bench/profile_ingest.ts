@@ -10,7 +10,7 @@ import { freePort } from "../stack/functions.ts";
 import {
   generateWebhookToken,
   hashWebhookToken,
-} from "../supabase/functions/_shared/auth/webhook_token.ts";
+} from "../supabase/functions/receive-webhook/webhook_token.ts";
 import { defaultSettings } from "../supabase/functions/_shared/config/settings.ts";
 import { readEnv } from "../supabase/functions/_shared/config/env.ts";
 import { runLoad } from "./load.ts";

@@ -123,7 +123,7 @@ try {
   }
 
   // ALPACA_API_KEY/ALPACA_API_SECRET do one thing: they are connected, through the
-  // broker-accounts API, as the demo user's paper account (contract section 3).
+  // broker-accounts API, as the demo user's paper account (docs/interface.md §3).
   const demoKeyId = settings.functionEnv.ALPACA_API_KEY;
   const demoSecret = settings.functionEnv.ALPACA_API_SECRET;
   let demoAccountLine = "";

@@ -1,5 +1,5 @@
 import { PG_BIN } from "./install.ts";
-import { sha256Hex } from "../supabase/functions/_shared/util/sha256.ts";
+import { createHash } from "node:crypto";
 
 /**
  * A private PostgreSQL cluster under the stack folder. PostgreSQL refuses to run as root, so
@@ -75,7 +75,7 @@ async function reachableDataDir(
     args: [...prefix.slice(1), "test", "-x", parent],
   }).output();
   if (probe.success) return dir;
-  const hash = sha256Hex(dir).slice(0, 12);
+  const hash = createHash("sha256").update(dir, "utf8").digest("hex").slice(0, 12);
   const outside = `/var/tmp/tv-signal-stack-${hash}`;
   await Deno.mkdir(outside, { recursive: true });
   try {

@@ -7,10 +7,7 @@ import assert from "node:assert/strict";
 import { newUser, stackEnv, withDb } from "../support/stack.ts";
 import { failNext, resetFake } from "../support/fake_alpaca_client.ts";
 import { buildOpenApiDocument } from "../../supabase/functions/broker-accounts/openapi.ts";
-import {
-  createContractValidator,
-  openApiProblems,
-} from "../../supabase/functions/_shared/openapi/validator.ts";
+import { createContractValidator, openApiProblems } from "../support/openapi_validator.ts";
 import { accountStatuses, environments } from "../../supabase/functions/broker-accounts/schema.ts";
 import type { ApiResult } from "./webhook_configs_support.ts";
 import { accountsApi, brokerKeys } from "./broker_accounts_support.ts";

@@ -7,7 +7,7 @@ import { fnUrl, stackEnv, withDb } from "../support/stack.ts";
 import { type TestConfig, unique } from "../support/fixtures.ts";
 import { parseAlert } from "../../supabase/functions/_shared/alert/schema.ts";
 import { dedupeKey } from "../../supabase/functions/receive-webhook/dedupe.ts";
-import { hashWebhookToken } from "../../supabase/functions/_shared/auth/webhook_token.ts";
+import { hashWebhookToken } from "../../supabase/functions/receive-webhook/webhook_token.ts";
 
 /** A buy of 1 AAPL at 190.5, unique per call so it is never a duplicate. */
 export function alert(extra: Record<string, unknown> = {}): Record<string, unknown> {

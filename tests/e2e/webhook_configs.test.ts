@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createClient, FunctionsHttpError } from "@supabase/supabase-js";
 import { newUser, stackEnv, withDb } from "../support/stack.ts";
-import { hashWebhookToken } from "../../supabase/functions/_shared/auth/webhook_token.ts";
+import { hashWebhookToken } from "../../supabase/functions/receive-webhook/webhook_token.ts";
 import {
   api,
   arrangeOrders,

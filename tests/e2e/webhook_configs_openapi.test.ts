@@ -10,10 +10,7 @@ import {
   buildOpenApiDocument,
   type JsonObject,
 } from "../../supabase/functions/webhook-configs/openapi/document.ts";
-import {
-  createContractValidator,
-  openApiProblems,
-} from "../../supabase/functions/_shared/openapi/validator.ts";
+import { createContractValidator, openApiProblems } from "../support/openapi_validator.ts";
 import {
   brokerKinds,
   orderStatuses,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { fnUrl, newUser, withDb } from "../support/stack.ts";
-import { hashWebhookToken } from "../../supabase/functions/_shared/auth/webhook_token.ts";
+import { hashWebhookToken } from "../../supabase/functions/receive-webhook/webhook_token.ts";
 import { api, createViaApi } from "./webhook_configs_support.ts";
 
 const user = await newUser("rotator");

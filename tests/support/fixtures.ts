@@ -6,7 +6,7 @@ import { withDb } from "./stack.ts";
 import {
   generateWebhookToken,
   hashWebhookToken,
-} from "../../supabase/functions/_shared/auth/webhook_token.ts";
+} from "../../supabase/functions/receive-webhook/webhook_token.ts";
 import {
   defaultSettings,
   type Settings,

@@ -1,4 +1,4 @@
-import { sha256Hex } from "../_shared/util/sha256.ts";
+import { sha256Hex } from "./sha256.ts";
 import { tokenFields } from "../_shared/alert/payload.ts";
 import type { NormalizedAlert } from "../_shared/alert/types.ts";
 

@@ -4,7 +4,7 @@ import { deployedHandler } from "../_shared/http/deployed_handler.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { extractBodyToken, parseAlert, type ParsedAlert } from "../_shared/alert/schema.ts";
 import { dedupeKey } from "./dedupe.ts";
-import { hashWebhookToken, timingSafeEqualText } from "../_shared/auth/webhook_token.ts";
+import { hashWebhookToken, timingSafeEqualText } from "./webhook_token.ts";
 import { createSql } from "../_shared/db/client.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";
 import { waitUntil } from "../_shared/util/wait_until.ts";

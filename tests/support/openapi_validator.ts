@@ -1,5 +1,5 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { UUID_PATTERN } from "../util/uuid.ts";
+import { UUID_PATTERN } from "../../supabase/functions/_shared/util/uuid.ts";
 
 /** A JSON Schema or OpenAPI object, as plain JSON. */
 type JsonObject = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { sha256Hex } from "../util/sha256.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /**
  * Webhook security tokens: 32 random bytes in base64url, shown to the user once. Only the
