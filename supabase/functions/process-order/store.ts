@@ -55,8 +55,9 @@ export interface NotificationRow {
 export type FinalStatus = FinalSignalStatus;
 
 /**
- * Every database call of process-order, one method per SQL function of the orders migration,
- * so the workflow can be driven against the real database or a test double.
+ * Every database call of process-order, one method per SQL function of the orders, simulation
+ * and notifications migrations, so the workflow can be driven against the real database or a
+ * test double.
  */
 export interface OrderStore {
   claimSignals(limit: number, signalId: string | null, staleAfterSeconds: number): Promise<
