@@ -50,9 +50,10 @@ begin
     v_missing := v_missing || 'Supabase Vault (vault.decrypted_secrets)'::text;
   else
     foreach v_secret in array array['project_url', 'service_role_key'] loop
-      -- Dynamic SQL: the Vault schema exists only where Supabase Vault is installed.
-      execute 'select exists (select 1 from vault.decrypted_secrets
-                               where name = $1 and coalesce(decrypted_secret, '''') <> '''')'
+      -- Built at run time: Vault, pg_cron and pg_net exist only where they are installed.
+      execute format('select exists (select 1 from %I.decrypted_secrets
+                                      where name = $1 and coalesce(decrypted_secret, '''') <> '''')',
+                     'vault')
          into v_present using v_secret;
       if not v_present then
         v_missing := v_missing || format('the Vault secret %L', v_secret);
@@ -67,8 +68,9 @@ begin
                    || 'service_role_key with vault.create_secret, then call this again.';
   end if;
 
-  execute $sql$
-    select cron.schedule('process-order-sweep', '* * * * *', $job$
+  execute format('select %I.schedule($1, $2, $3)', 'cron')
+     into v_job
+    using 'process-order-sweep', '* * * * *', $job$
       select net.http_post(
         url := (select decrypted_secret from vault.decrypted_secrets
                  where name = 'project_url') || '/functions/v1/process-order',
@@ -78,8 +80,7 @@ begin
                                           where name = 'service_role_key')),
         body := '{}'::jsonb
       )
-    $job$)
-  $sql$ into v_job;
+    $job$;
   return v_job;
 end;
 $$;
