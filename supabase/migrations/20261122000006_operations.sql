@@ -35,7 +35,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_missing text[] := '{}';
+  v_missing text[] := '{}'::text[];
   v_secret text;
   v_present boolean;
   v_job bigint;
