@@ -40,7 +40,7 @@ async function waitFinal(sql: postgres.Sql, configId: string, expected: number, 
     const [{ done }] = await sql`
       select count(*)::int as done from public.webhook_signals
        where config_id = ${configId}
-         and status in ('filled', 'submitted', 'rejected', 'ignored', 'failed')`;
+         and public.signal_status_is_final(status)`;
     if (done >= expected) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -53,7 +53,7 @@ async function waitIdle(sql: postgres.Sql, timeoutMs: number) {
   while (Date.now() < deadline) {
     const [{ busy }] = await sql`
       select count(*)::int as busy from public.webhook_signals
-       where status in ('queued', 'processing', 'retrying')`;
+       where not public.signal_status_is_final(status)`;
     if (busy === 0) return;
     await new Promise((r) => setTimeout(r, 250));
   }

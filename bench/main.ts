@@ -108,6 +108,7 @@ async function ingestRuns(
   );
   // The same SQL function receive-webhook calls, straight from pgbench: the database's share.
   const sqlOnlyConfig = await newConfig(u, "bench sql");
+  const defaults = defaultSettings(readEnv(() => undefined));
   const sqlOnlyScript = await Deno.makeTempFile({ suffix: ".sql" });
   await Deno.writeTextFile(
     sqlOnlyScript,
@@ -118,7 +119,8 @@ async function ingestRuns(
     }', null, ` +
       `false, false, false, false, '{"ticker":"AAPL","action":"buy","price":190.5}'::jsonb, ` +
       `'{"ticker":"AAPL","action":"buy","price":190.5}'::jsonb, '{}'::text[], ` +
-      `'id:' || gen_random_uuid()::text);\n`,
+      `'id:' || gen_random_uuid()::text, ${defaults.rate_limit_per_minute}, ` +
+      `${defaults.duplicate_window_seconds});\n`,
   );
   const url = `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${id}?token=${token}`;
   console.log(`\n${title}\n`);

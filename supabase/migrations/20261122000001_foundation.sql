@@ -1,7 +1,26 @@
 -- =====================================================================================
--- Foundation: status vocabularies, state-transition rules, shared trigger helpers and the
--- append-only audit trail. Every later table plugs into these.
+-- Foundation: secure-by-default function privileges, status vocabularies, state-transition
+-- rules, shared trigger helpers and the append-only audit trail. Every later table plugs
+-- into these.
 -- =====================================================================================
+
+/**
+ * Secure by default: a function created by the migration role (`postgres`: `supabase db push`
+ * runs as postgres, directly or through its temporary login role that sets role postgres,
+ * and so does the local stack) is executable by no API role until a migration grants it.
+ * Hosted Supabase grants every new function in `public` to anon, authenticated and
+ * service_role, and PostgreSQL grants it to PUBLIC; PostgREST would expose each one.
+ * PUBLIC's grant is a global default, which a per-schema entry cannot take away, so that
+ * revoke is global, and `extensions` (where extensions live, their functions meant for every
+ * role) gets it back; the API roles' grant is per-schema and is revoked for `public`.
+ * service_role keeps the platform's grant.
+ * `supabase/tests/12-default-privileges.sql` lists every function a migration grants.
+ */
+alter default privileges for role postgres revoke execute on functions from public;
+alter default privileges for role postgres in schema extensions
+  grant execute on functions to public;
+alter default privileges for role postgres in schema public
+  revoke execute on functions from anon, authenticated;
 
 /**
  * The life of a signal, in one place. `queued` is where receive-webhook leaves it;
@@ -22,6 +41,30 @@ create type public.order_status as enum (
   'filled', 'done_for_day', 'canceled', 'expired', 'replaced', 'pending_cancel',
   'pending_replace', 'stopped', 'rejected', 'suspended', 'calculated', 'held', 'failed'
 );
+
+/**
+ * Whether a signal status is final: process-order has ended the signal there (a `submitted`
+ * order may still be reconciled to `filled`). The single list of final statuses: the
+ * notification trigger and the API's notification events derive from it.
+ */
+create function public.signal_status_is_final(p_status public.signal_status) returns boolean
+language sql immutable
+set search_path = ''
+as $$
+  select p_status in ('submitted', 'filled', 'rejected', 'ignored', 'failed')
+$$;
+
+/**
+ * Whether an order in this status will never fill: the broker ended it without a fill
+ * (or with a partial one that will not grow), or we never got it there. A signal whose
+ * orders are all in such a status has no order live at the broker.
+ */
+create function public.order_status_never_fills(p_status public.order_status) returns boolean
+language sql immutable
+set search_path = ''
+as $$
+  select p_status in ('canceled', 'expired', 'rejected', 'failed', 'replaced')
+$$;
 
 /** Where an order went: Alpaca (paper or live) or the simulation book. */
 create type public.broker_kind as enum ('alpaca', 'simulation');
@@ -145,7 +188,9 @@ begin
 end;
 $$;
 
-revoke execute on function public.audit_row_change() from public, anon, authenticated, service_role;
+-- Only its triggers run it; not even the service role calls it (the defaults close it to the
+-- others).
+revoke execute on function public.audit_row_change() from service_role;
 
 /** Refuses any change to an audit row, even from a privileged session that bypasses grants. */
 create function public.audit_log_is_append_only() returns trigger

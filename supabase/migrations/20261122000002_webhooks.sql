@@ -6,7 +6,8 @@
 
 /**
  * Compares two hex SHA-256 digests in time that does not depend on where they differ.
- * The plain-text token never reaches the database; only its digest does.
+ * The plain-text token never reaches the database; only its digest does. Pure, so any role
+ * may call it.
  */
 create function public.token_hashes_match(p_stored text, p_given text) returns boolean
 language plpgsql immutable
@@ -30,6 +31,8 @@ begin
 end;
 $$;
 
+grant execute on function public.token_hashes_match(text, text) to anon, authenticated;
+
 -- =====================================================================================
 -- webhook_configs
 -- =====================================================================================
@@ -37,7 +40,9 @@ $$;
 /**
  * One webhook a user points TradingView at. Only the SHA-256 of its security token is kept;
  * the plain token is shown once, at creation and rotation. `settings` holds the trading
- * settings (sizing, risk limits, de-duplication window, rate limit) with every key filled in.
+ * settings (sizing, risk limits, de-duplication window, rate limit) the user set: keys the
+ * row lacks take the defaults (`defaultSettings` in `_shared/config/settings.ts`, the one
+ * source, which receive-webhook passes to ingest_signal).
  */
 create table public.webhook_configs (
   id uuid primary key default gen_random_uuid(),
@@ -158,7 +163,7 @@ begin
 end;
 $$;
 
-revoke execute on function public.rotate_webhook_token(uuid, text) from public, anon;
+-- Signed-in users rotate their own tokens (the function checks the owner).
 grant execute on function public.rotate_webhook_token(uuid, text) to authenticated, service_role;
 
 -- =====================================================================================
@@ -268,6 +273,7 @@ create trigger webhook_signals_audit
  * 6. the payload failed validation (`p_payload_invalid`): `invalid_payload`;
  * 7. the same dedupe key within `duplicate_window_seconds`: `duplicate`, with the first id;
  * 8. otherwise the signal is stored: `accepted`.
+ * Settings without the two keys take `p_default_*`, `defaultSettings`' values (the one source).
  * Token arguments are hex SHA-256 digests; `*_legacy` say the token matched the global
  * WEBHOOK_PASSPHRASE fallback. Advisory locks make the limit and the de-duplication hold under
  * concurrent deliveries without locking the config row for unrelated alerts.
@@ -283,7 +289,9 @@ create function public.ingest_signal(
   p_payload jsonb,
   p_alert jsonb,
   p_warnings text[],
-  p_dedupe_key text
+  p_dedupe_key text,
+  p_default_rate_limit_per_minute integer,
+  p_default_duplicate_window_seconds integer
 ) returns jsonb
 language plpgsql
 security definer
@@ -324,7 +332,8 @@ begin
     return jsonb_build_object('outcome', 'webhook_disabled');
   end if;
 
-  v_limit := coalesce((v_config.settings ->> 'rate_limit_per_minute')::integer, 60);
+  v_limit := coalesce((v_config.settings ->> 'rate_limit_per_minute')::integer,
+                      p_default_rate_limit_per_minute);
   if v_limit > 0 then
     perform pg_advisory_xact_lock(hashtextextended('rate:' || p_config_id::text, 0));
     select count(*), min(s.received_at) into v_count, v_oldest
@@ -347,7 +356,8 @@ begin
     return jsonb_build_object('outcome', 'invalid_payload');
   end if;
 
-  v_window := coalesce((v_config.settings ->> 'duplicate_window_seconds')::integer, 60);
+  v_window := coalesce((v_config.settings ->> 'duplicate_window_seconds')::integer,
+                       p_default_duplicate_window_seconds);
   if v_window > 0 then
     -- Two copies of one alert must not both pass the check below. With a rate limit, the
     -- config's rate lock (held to commit) already orders every alert of the config; without
@@ -382,9 +392,8 @@ begin
 end;
 $$;
 
-revoke execute on function public.ingest_signal(
-  uuid, text, text, boolean, boolean, boolean, boolean, jsonb, jsonb, text[], text
-) from public, anon, authenticated;
+-- receive-webhook (as the migration role) and the service role store alerts; no user does.
 grant execute on function public.ingest_signal(
-  uuid, text, text, boolean, boolean, boolean, boolean, jsonb, jsonb, text[], text
+  uuid, text, text, boolean, boolean, boolean, boolean, jsonb, jsonb, text[], text, integer,
+  integer
 ) to service_role;

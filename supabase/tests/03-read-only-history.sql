@@ -245,7 +245,7 @@ select results_eq(
 );
 
 select results_eq(
-  $$ select channel, config_id from public.notification_deliveries $$,
+  $$ select channel::text, config_id from public.notification_deliveries $$,
   $$ values ('webhook', null::uuid) $$,
   'the notification delivery stays on record, config_id null'
 );

@@ -87,7 +87,7 @@ select public.ingest_signal(
   'c0f1a000-0000-4000-8000-00000000000a', encode(digest(:'second_token', 'sha256'), 'hex'), null,
   false, false, false, false,
   '{"ticker": "AAPL", "action": "buy", "quantity": 3}', '{"ticker": "AAPL", "action": "buy",
-  "quantity": 3}', '{}', 'story04-key'
+  "quantity": 3}', '{}', 'story04-key', 60, 60
 ) ->> 'outcome' as ingest_outcome
 \gset
 

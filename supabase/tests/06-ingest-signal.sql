@@ -6,21 +6,22 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
-select plan(59);
+select plan(63);
 
 insert into auth.users (id, email) values
   ('a11ce000-0000-4000-8000-000000000001', 'alice@example.com');
 
 -- One config per concern, so the rate limit of one cannot hide the behaviour of another:
 -- a main one with default settings, a disabled one, one limited to 2 alerts a minute, one
--- without limit or de-duplication, and one with a 30 s de-duplication window.
+-- without limit or de-duplication, one with a 30 s de-duplication window, and one more with
+-- default settings for the defaults receive-webhook passes.
 insert into public.webhook_configs (id, user_id, name, security_token_hash, is_active, settings)
 select ('c0f1a000-0000-4000-8000-00000000000' || k)::uuid,
        'a11ce000-0000-4000-8000-000000000001', 'config ' || k,
        encode(digest(k || '-token', 'sha256'), 'hex'), k <> 'd', s::jsonb
   from (values ('a', '{}'), ('d', '{}'), ('b', '{"rate_limit_per_minute": 2}'),
                ('c', '{"rate_limit_per_minute": 0, "duplicate_window_seconds": 0}'),
-               ('e', '{"duplicate_window_seconds": 30}')) v(k, s);
+               ('e', '{"duplicate_window_seconds": 30}'), ('f', '{}')) v(k, s);
 
 /** ingest_signal with the arguments a story varies; the alert is a plain buy of AAPL. */
 create function pg_temp.ingest(
@@ -31,14 +32,17 @@ create function pg_temp.ingest(
   p_parse_failed boolean default false,
   p_payload_invalid boolean default false,
   p_outer_legacy boolean default false,
-  p_body_legacy boolean default false
+  p_body_legacy boolean default false,
+  p_default_rate integer default 60,
+  p_default_window integer default 60
 ) returns jsonb
 language sql
 as $$
   select public.ingest_signal(
     p_config_id, p_outer_hash, p_body_hash, p_outer_legacy, p_body_legacy, p_parse_failed,
     p_payload_invalid, jsonb_build_object('ticker', 'AAPL', 'action', 'buy', 'id', p_key),
-    jsonb_build_object('ticker', 'AAPL', 'action', 'buy'), '{}', p_key)
+    jsonb_build_object('ticker', 'AAPL', 'action', 'buy'), '{}', p_key, p_default_rate,
+    p_default_window)
 $$;
 
 /** The hex SHA-256 of a token, as receive-webhook passes it. */
@@ -47,6 +51,9 @@ language sql immutable
 as $$ select encode(extensions.digest(p_token, 'sha256'), 'hex') $$;
 
 -- receive-webhook calls it with the service-role key.
+-- The story's helpers start closed like any new function (12-default-privileges.sql).
+grant execute on all functions in schema pg_temp to service_role;
+
 set local role service_role;
 select set_config('request.jwt.claims', json_build_object('role', 'service_role')::text, true);
 
@@ -295,7 +302,7 @@ select public.ingest_signal(
     "order_type": "limit", "limit_price": 190, "colour": "red"}',
   '{"ticker": "AAPL", "action": "buy", "quantity": 5, "price": 190.5, "order_type": "limit",
     "limit_price": 190}',
-  array['colour: unknown field'], 'stored-1'
+  array['colour: unknown field'], 'stored-1', 60, 60
 ) ->> 'signal_id' as stored_id
 \gset
 
@@ -344,8 +351,23 @@ select is(
   (select count(*)::int from generate_series(1, 65) g
     where pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000a', pg_temp.h('a-token'), null,
                          'burst-' || g) ->> 'outcome' = 'accepted') + :accepted_before,
-  60, 'without a setting the limit is 60 accepted alerts a minute'
+  60, 'without a setting the limit is the default passed (60 accepted alerts a minute)'
 );
+
+-- ---------------------------------------------------------------------------------------
+-- The defaults come from the caller (receive-webhook passes defaultSettings' values)
+-- ---------------------------------------------------------------------------------------
+select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000f', pg_temp.h('f-token'), null,
+                         'default-1') ->> 'outcome', 'accepted', 'a first alert is accepted');
+select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000f', pg_temp.h('f-token'), null,
+                         'default-1', p_default_window => 0) ->> 'outcome', 'accepted',
+  'without a setting, a default window of 0 lets a repeat through');
+select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000f', pg_temp.h('f-token'), null,
+                         'default-2', p_default_rate => 2) ->> 'outcome', 'rate_limited',
+  'without a setting, the default limit passed applies (2 accepted: the third is limited)');
+select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000c', pg_temp.h('c-token'), null,
+                         'default-3', p_default_rate => 1) ->> 'outcome', 'accepted',
+  'a stored rate_limit_per_minute (0, no limit) wins over the default passed');
 
 reset role;
 select set_config('request.jwt.claims', '', true);

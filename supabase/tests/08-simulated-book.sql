@@ -55,6 +55,9 @@ as $$
    where config_id = 'c0f1a000-0000-4000-8000-00000000000a' and symbol = p_symbol
 $$;
 
+-- The story's helpers start closed like any new function (12-default-privileges.sql).
+grant execute on all functions in schema pg_temp to service_role;
+
 set local role service_role;
 select set_config('request.jwt.claims', json_build_object('role', 'service_role')::text, true);
 

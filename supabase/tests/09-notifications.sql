@@ -55,6 +55,9 @@ begin
 end;
 $$;
 
+-- The story's helpers start closed like any new function (12-default-privileges.sql).
+grant execute on all functions in schema pg_temp to service_role;
+
 set local role service_role;
 select set_config('request.jwt.claims', json_build_object('role', 'service_role')::text, true);
 
@@ -65,8 +68,8 @@ select pg_temp.signal_ending_in(1, 'a', 'filled') as filled_a
 \gset
 
 select set_eq(
-  format($$ select channel, url, event, status::text, attempts from public.notification_deliveries
-             where signal_id = %L $$, :'filled_a'),
+  format($$ select channel::text, url, event::text, status::text, attempts
+              from public.notification_deliveries where signal_id = %L $$, :'filled_a'),
   $$ values ('webhook', 'https://hooks.example.com/a', 'filled', 'pending', 0),
             ('discord', 'https://discord.example.com/a', 'filled', 'pending', 0) $$,
   'a filled signal queues one pending delivery per channel with a URL, not for slack without one'
@@ -90,7 +93,7 @@ select pg_temp.signal_ending_in(2, 'a', 'rejected') as rejected_a
 
 select is(
   array(select channel || ':' || event from public.notification_deliveries
-         where signal_id = :'rejected_a' order by channel),
+         where signal_id = :'rejected_a' order by channel::text),
   array['discord:rejected', 'webhook:rejected'],
   'a rejected signal is notified too, as its preferences list rejected'
 );
@@ -139,7 +142,7 @@ select public.finish_signal(:'submitted_a', 'filled', 'filled later') ->> 'statu
 
 select is(
   array(select channel || ':' || event from public.notification_deliveries
-         where signal_id = :'submitted_a' order by channel),
+         where signal_id = :'submitted_a' order by channel::text),
   array['discord:filled', 'webhook:filled'],
   'a submitted signal that fills later is notified when it is filled'
 );

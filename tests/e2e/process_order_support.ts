@@ -8,6 +8,9 @@ import { type TestConfig, unique } from "../support/fixtures.ts";
 import { parseAlert } from "../../supabase/functions/_shared/alert/schema.ts";
 import { dedupeKey } from "../../supabase/functions/receive-webhook/dedupe.ts";
 import { hashWebhookToken } from "../../supabase/functions/receive-webhook/webhook_token.ts";
+import { defaultSettings } from "../../supabase/functions/_shared/config/settings.ts";
+import { readEnv } from "../../supabase/functions/_shared/config/env.ts";
+import { finalSignalStatuses } from "../../supabase/functions/_shared/vocabulary.ts";
 
 /** A buy of 1 AAPL at 190.5, unique per call so it is never a duplicate. */
 export function alert(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -49,12 +52,14 @@ export async function queueAlert(
   body: Record<string, unknown>,
 ): Promise<string> {
   const parsed = parseAlert(body);
+  const defaults = defaultSettings(readEnv(() => undefined));
   const [row] = await withDb((sql) =>
     sql`select public.ingest_signal(
           ${config.id}::uuid, ${hashWebhookToken(config.token)}, null, false, false,
           false, false, ${sql.json(parsed.payload as never)}::jsonb,
           ${sql.json(parsed.alert as never)}::jsonb, array[]::text[],
-          ${dedupeKey(parsed.alert, parsed.payload)}) as result`
+          ${dedupeKey(parsed.alert, parsed.payload)}, ${defaults.rate_limit_per_minute},
+          ${defaults.duplicate_window_seconds}) as result`
   );
   assert.equal(row.result.outcome, "accepted", JSON.stringify(row.result));
   return row.result.signal_id as string;
@@ -117,7 +122,7 @@ export async function waitFor<T>(
   return last;
 }
 
-const FINAL = ["filled", "submitted", "rejected", "ignored", "failed"];
+const FINAL: string[] = [...finalSignalStatuses];
 
 /** Waits until the signal is in a final state (or one of `statuses`) and returns it. */
 export async function waitForSignal(

@@ -15,7 +15,7 @@ import {
   brokerKinds,
   orderStatuses,
   signalStatuses,
-} from "../../supabase/functions/webhook-configs/activity_schema.ts";
+} from "../../supabase/functions/_shared/vocabulary.ts";
 import { waitForSignal } from "./process_order_support.ts";
 import { api, type ApiResult, arrangeSignals, createViaApi } from "./webhook_configs_support.ts";
 import { readEnv } from "../../supabase/functions/_shared/config/env.ts";

@@ -35,14 +35,14 @@ export type Database = {
                   ]
                 },"notification_deliveries": {
                   Row: {
-                    "attempts": number,"channel": string,"config_id": string | null,"created_at": string,"delivered_at": string | null,"event": string,"id": string,"last_error": string | null,"last_status_code": number | null,"next_attempt_at": string,"payload": NonNullable<Json>,"signal_id": string,"status": Database["public"]['Enums']["delivery_status"],"updated_at": string,"url": string,"user_id": string
+                    "attempts": number,"channel": Database["public"]['Enums']["notification_channel"],"config_id": string | null,"created_at": string,"delivered_at": string | null,"event": Database["public"]['Enums']["signal_status"],"id": string,"last_error": string | null,"last_status_code": number | null,"next_attempt_at": string,"payload": NonNullable<Json>,"signal_id": string,"status": Database["public"]['Enums']["delivery_status"],"updated_at": string,"url": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "attempts"?: number,"channel": string,"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event": string,"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload": NonNullable<Json>,"signal_id": string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url": string,"user_id": string
+                    "attempts"?: number,"channel": Database["public"]['Enums']["notification_channel"],"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event": Database["public"]['Enums']["signal_status"],"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload": NonNullable<Json>,"signal_id": string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url": string,"user_id": string
                   }
                   Update: {
-                    "attempts"?: number,"channel"?: string,"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event"?: string,"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload"?: NonNullable<Json>,"signal_id"?: string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url"?: string,"user_id"?: string
+                    "attempts"?: number,"channel"?: Database["public"]['Enums']["notification_channel"],"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event"?: Database["public"]['Enums']["signal_status"],"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload"?: NonNullable<Json>,"signal_id"?: string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -209,7 +209,7 @@ isOneToOne: false
 { Args: { "p_error_code"?: string,"p_error_message"?: string,"p_reason": string,"p_signal_id": string,"p_status": Database["public"]['Enums']["signal_status"] }; Returns: Json
                            },
 "ingest_signal":
-{ Args: { "p_alert": Json,"p_body_legacy": boolean,"p_body_token_hash": string,"p_config_id": string,"p_dedupe_key": string,"p_outer_legacy": boolean,"p_outer_token_hash": string,"p_parse_failed": boolean,"p_payload": Json,"p_payload_invalid": boolean,"p_warnings": (string)[] }; Returns: Json
+{ Args: { "p_alert": Json,"p_body_legacy": boolean,"p_body_token_hash": string,"p_config_id": string,"p_dedupe_key": string,"p_default_duplicate_window_seconds": number,"p_default_rate_limit_per_minute": number,"p_outer_legacy": boolean,"p_outer_token_hash": string,"p_parse_failed": boolean,"p_payload": Json,"p_payload_invalid": boolean,"p_warnings": (string)[] }; Returns: Json
                            },
 "js_trim":
 { Args: { "p": string }; Returns: string
@@ -225,6 +225,9 @@ isOneToOne: false
                            },
 "notification_preferences_issue":
 { Args: { "p": Json,"p_allow_http": boolean }; Returns: string
+                           },
+"order_status_never_fills":
+{ Args: { "p_status": Database["public"]['Enums']["order_status"] }; Returns: boolean
                            },
 "record_decision":
 { Args: { "p_broker": Database["public"]['Enums']["broker_kind"],"p_detail": Json,"p_intents": Json,"p_signal_id": string }; Returns: Json
@@ -247,11 +250,17 @@ isOneToOne: false
 "rotate_webhook_token":
 { Args: { "p_config_id": string }; Returns: string
                            },
+"schedule_process_order_sweep":
+{ Args: Record<PropertyKey, never>; Returns: number
+                           },
 "schedule_signal_retry":
 { Args: { "p_delay_ms": number,"p_reason": string,"p_signal_id": string }; Returns: Json
                            },
 "settings_issue":
 { Args: { "p": Json }; Returns: string
+                           },
+"signal_status_is_final":
+{ Args: { "p_status": Database["public"]['Enums']["signal_status"] }; Returns: boolean
                            },
 "sim_book":
 { Args: { "p_config_id": string,"p_symbol": string }; Returns: Json
@@ -264,7 +273,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "broker_account_status": "active"|"invalid","broker_environment": "paper"|"live","broker_kind": "alpaca"|"simulation","delivery_status": "pending"|"delivered"|"failed","order_status": "pending_submit"|"new"|"accepted"|"pending_new"|"accepted_for_bidding"|"partially_filled"|"filled"|"done_for_day"|"canceled"|"expired"|"replaced"|"pending_cancel"|"pending_replace"|"stopped"|"rejected"|"suspended"|"calculated"|"held"|"failed","signal_status": "queued"|"processing"|"retrying"|"submitted"|"filled"|"rejected"|"ignored"|"failed"
+            "broker_account_status": "active"|"invalid","broker_environment": "paper"|"live","broker_kind": "alpaca"|"simulation","delivery_status": "pending"|"delivered"|"failed","notification_channel": "webhook"|"discord"|"slack","order_status": "pending_submit"|"new"|"accepted"|"pending_new"|"accepted_for_bidding"|"partially_filled"|"filled"|"done_for_day"|"canceled"|"expired"|"replaced"|"pending_cancel"|"pending_replace"|"stopped"|"rejected"|"suspended"|"calculated"|"held"|"failed","signal_status": "queued"|"processing"|"retrying"|"submitted"|"filled"|"rejected"|"ignored"|"failed"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -380,7 +389,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "broker_account_status": ["active", "invalid"],"broker_environment": ["paper", "live"],"broker_kind": ["alpaca", "simulation"],"delivery_status": ["pending", "delivered", "failed"],"order_status": ["pending_submit", "new", "accepted", "pending_new", "accepted_for_bidding", "partially_filled", "filled", "done_for_day", "canceled", "expired", "replaced", "pending_cancel", "pending_replace", "stopped", "rejected", "suspended", "calculated", "held", "failed"],"signal_status": ["queued", "processing", "retrying", "submitted", "filled", "rejected", "ignored", "failed"]
+            "broker_account_status": ["active", "invalid"],"broker_environment": ["paper", "live"],"broker_kind": ["alpaca", "simulation"],"delivery_status": ["pending", "delivered", "failed"],"notification_channel": ["webhook", "discord", "slack"],"order_status": ["pending_submit", "new", "accepted", "pending_new", "accepted_for_bidding", "partially_filled", "filled", "done_for_day", "canceled", "expired", "replaced", "pending_cancel", "pending_replace", "stopped", "rejected", "suspended", "calculated", "held", "failed"],"signal_status": ["queued", "processing", "retrying", "submitted", "filled", "rejected", "ignored", "failed"]
           }
         }
 } as const

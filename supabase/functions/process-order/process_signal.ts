@@ -5,7 +5,7 @@ import type { Logger } from "../_shared/log.ts";
 import { type Broker, BrokerError, type BrokerOrder } from "../_shared/broker/types.ts";
 import { simulationPrice } from "../_shared/broker/simulation.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
-import { Constants } from "../_shared/database.types.ts";
+import { orderStatuses, orderStatusesThatNeverFill } from "../_shared/vocabulary.ts";
 import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
 
 /** One line of process-order's summary. */
@@ -40,9 +40,9 @@ export function backoffMs(attempts: number): number {
   return Math.min(1000 * 2 ** Math.max(attempts - 1, 0), MAX_BACKOFF_MS);
 }
 
-const ORDER_STATUSES: ReadonlySet<string> = new Set(Constants.public.Enums.order_status);
-/** Broker statuses after which the order will never fill. */
-const DEAD_STATUSES = new Set(["canceled", "expired", "rejected", "failed", "replaced"]);
+const ORDER_STATUSES: ReadonlySet<string> = new Set(orderStatuses);
+/** Broker statuses after which the order will never fill (`public.order_status_never_fills`). */
+const DEAD_STATUSES: ReadonlySet<string> = new Set(orderStatusesThatNeverFill);
 
 /** The `record_order_update` payload for what the broker reported. */
 export function orderUpdateFrom(order: BrokerOrder): OrderUpdate {

@@ -4,6 +4,7 @@ import type { NormalizedAlert } from "../_shared/alert/types.ts";
 import type { OrderIntent, PositionSnapshot } from "../_shared/engine/types.ts";
 import type { OrderRow } from "../_shared/broker/types.ts";
 import type { SimBook } from "../_shared/broker/simulation.ts";
+import type { FinalSignalStatus, NotificationChannel } from "../_shared/vocabulary.ts";
 
 export type { OrderRow, SimBook };
 
@@ -43,19 +44,20 @@ export interface OrderUpdate {
 /** A notification delivery claimed for sending, from `claim_notifications`. */
 export interface NotificationRow {
   id: string;
-  channel: "webhook" | "discord" | "slack";
+  channel: NotificationChannel;
   url: string;
-  event: string;
+  event: FinalSignalStatus;
   payload: Record<string, unknown>;
   attempts: number;
 }
 
-/** The final states a signal can be finished in. */
-export type FinalStatus = "filled" | "submitted" | "rejected" | "ignored" | "failed";
+/** The final states a signal can be finished in (`public.signal_status_is_final`). */
+export type FinalStatus = FinalSignalStatus;
 
 /**
- * Every database call of process-order, one method per SQL function of the orders migration,
- * so the workflow can be driven against the real database or a test double.
+ * Every database call of process-order, one method per SQL function of the orders, simulation
+ * and notifications migrations, so the workflow can be driven against the real database or a
+ * test double.
  */
 export interface OrderStore {
   claimSignals(limit: number, signalId: string | null, staleAfterSeconds: number): Promise<

@@ -6,6 +6,7 @@ import { extractBodyToken, parseAlert, type ParsedAlert } from "../_shared/alert
 import { dedupeKey } from "./dedupe.ts";
 import { hashWebhookToken, timingSafeEqualText } from "./webhook_token.ts";
 import { createSql } from "../_shared/db/client.ts";
+import { defaultSettings } from "../_shared/config/settings.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";
 import { waitUntil } from "../_shared/util/wait_until.ts";
 import { type Ingest, type IngestOutcome, sqlIngest } from "./ingest.ts";
@@ -240,11 +241,10 @@ async function postProcessOrder(
 export const handler = deployedHandler("receive-webhook", (env) =>
   createReceiveWebhook({
     env,
-    ingest: sqlIngest(createSql(env.dbUrl, {
-      max: 20,
-      applicationName: "receive-webhook",
-      fetchTypes: false,
-    })),
+    ingest: sqlIngest(
+      createSql(env.dbUrl, { max: 20, applicationName: "receive-webhook", fetchTypes: false }),
+      defaultSettings(env),
+    ),
     process: processOrderTrigger(env),
     log: createLogger({ fn: "receive-webhook" }),
   }));

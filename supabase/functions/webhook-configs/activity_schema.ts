@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiError, ErrorCode, type Issue } from "../_shared/http/errors.ts";
-import { Constants } from "../_shared/database.types.ts";
+import { brokerKinds, orderStatuses, signalStatuses } from "../_shared/vocabulary.ts";
 
 /**
  * What a user sees of a webhook's activity: its signals and orders (the columns of
@@ -8,13 +8,6 @@ import { Constants } from "../_shared/database.types.ts";
  * and the `limit` / `before` paging of both lists. The OpenAPI document is generated from
  * these schemas.
  */
-
-/** `public.signal_status` and `public.order_status`, generated from the database. */
-export const signalStatuses = Constants.public.Enums.signal_status;
-export const orderStatuses = Constants.public.Enums.order_status;
-
-/** `public.broker_kind`. */
-export const brokerKinds = ["alpaca", "simulation"] as const;
 
 const timestamp = z.iso.datetime({ offset: true });
 const amount = z.number().nullable();

@@ -10,6 +10,11 @@ import {
   sizingSchema,
 } from "../_shared/config/settings.ts";
 import { isPlainObject, type JsonObject, mergeDeep } from "../_shared/util/merge_deep.ts";
+import {
+  finalSignalStatuses,
+  type NotificationChannel,
+  notificationChannels,
+} from "../_shared/vocabulary.ts";
 
 /**
  * A webhook config as the webhook-configs API reads and writes it (docs/interface.md §5): the
@@ -17,8 +22,11 @@ import { isPlainObject, type JsonObject, mergeDeep } from "../_shared/util/merge
  * The OpenAPI document is generated from these schemas, so they are the single source.
  */
 
-/** Final signal statuses a user can be notified about; the SQL trigger matches them by name. */
-export const notificationEvents = ["submitted", "filled", "rejected", "ignored", "failed"] as const;
+/**
+ * Final signal statuses a user can be notified about (`public.signal_status_is_final`); the
+ * SQL trigger matches them by name.
+ */
+export const notificationEvents = finalSignalStatuses;
 export type NotificationEvent = typeof notificationEvents[number];
 
 /** Fields the server owns. Sending one is refused by name rather than as an unknown field. */
@@ -41,14 +49,18 @@ export const channelSchema = z.strictObject({
   enabled: z.boolean().optional(),
 });
 
+/** One entry per `public.notification_channel`, in enum order. */
+function byChannel<T>(schema: T): Record<NotificationChannel, T> {
+  return Object.fromEntries(notificationChannels.map((c) => [c, schema])) as Record<
+    NotificationChannel,
+    T
+  >;
+}
+
 /** The stored shape of `notification_preferences`. */
 export const notificationPreferencesSchema = z.strictObject({
   // Where notifications can go; the SQL trigger on_signal_status_change reads channels.<name>.url.
-  channels: z.strictObject({
-    webhook: channelSchema.optional(),
-    discord: channelSchema.optional(),
-    slack: channelSchema.optional(),
-  }).optional(),
+  channels: z.strictObject(byChannel(channelSchema.optional())).optional(),
   events: z.array(z.enum(notificationEvents)).max(20, "must list at most 20 events").optional(),
 });
 export type NotificationPreferences = z.infer<typeof notificationPreferencesSchema>;
@@ -60,11 +72,7 @@ const channelPatchSchema = channelSchema.partial().nullable().optional();
  * set to `null` is removed, and `events`, when sent, replaces the list.
  */
 export const notificationPreferencesPatchSchema = z.strictObject({
-  channels: z.strictObject({
-    webhook: channelPatchSchema,
-    discord: channelPatchSchema,
-    slack: channelPatchSchema,
-  }).optional(),
+  channels: z.strictObject(byChannel(channelPatchSchema)).optional(),
   events: notificationPreferencesSchema.shape.events,
 });
 

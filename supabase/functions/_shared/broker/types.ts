@@ -1,4 +1,5 @@
 import type { OrderIntent, PositionSnapshot, Side, Snapshot } from "../engine/types.ts";
+import type { BrokerKind } from "../vocabulary.ts";
 
 /** An order as the broker (or the simulation) reports it, ready to record in `orders`. */
 export interface BrokerOrder {
@@ -39,7 +40,7 @@ export class BrokerError extends Error {
 
 /** The broker the order engine talks to: Alpaca through its SDK, or the simulation book. */
 export interface Broker {
-  readonly name: "alpaca" | "simulation";
+  readonly name: BrokerKind;
   /**
    * Account, the symbol's position and open orders, position count, and the clock unless
    * `options.clock` is false.
@@ -61,7 +62,7 @@ export interface OrderRow {
   signal_id: string;
   client_order_id: string;
   purpose: "open" | "close";
-  broker: "alpaca" | "simulation";
+  broker: BrokerKind;
   broker_order_id: string | null;
   symbol: string;
   side: "buy" | "sell";
