@@ -25,12 +25,12 @@ select ok(not has_function_privilege('service_role', 'public.schedule_process_or
   'not even the service role can schedule the sweep');
 
 select is((select count(*)::int from pg_extension where extname in ('pg_cron', 'pg_net')), 0,
-  'the local stack has neither pg_cron nor pg_net');
+  'the local stack has neither pg_cron nor pg_net (its Vault stand-in has no secrets)');
 select throws_ok(
   $$ select public.schedule_process_order_sweep() $$,
   '55000',
   'cannot schedule the process-order sweep: missing the pg_cron extension, the pg_net extension, '
-  'Supabase Vault (vault.decrypted_secrets)',
+  'the Vault secret ''project_url'', the Vault secret ''service_role_key''',
   'without them it refuses, naming everything that is missing'
 );
 
