@@ -87,9 +87,12 @@ function speaks2024(header: string | null): boolean {
     value >= API_VERSION_2024;
 }
 
-/** GoTrue's password-strength verdict with the default settings: the reasons and message. */
+/**
+ * GoTrue's password-strength verdict with the default settings: the reasons and message. The
+ * length is in UTF-8 bytes, as GoTrue's Go `len()` counts it.
+ */
 export function passwordWeakness(password: string): { reasons: string[]; message: string } | null {
-  if ([...password].length < MIN_PASSWORD_LENGTH) {
+  if (new TextEncoder().encode(password).length < MIN_PASSWORD_LENGTH) {
     return {
       reasons: ["length"],
       message: `Password should be at least ${MIN_PASSWORD_LENGTH} characters.`,
@@ -291,11 +294,11 @@ export function createAuthHandler(deps: AuthDeps): (req: Request) => Promise<Res
   }
 
   async function logout(req: Request, url: URL): Promise<Response> {
+    const { user, sessionId } = await signedIn(req);
     const scope = url.searchParams.get("scope") ?? "global";
     if (!["", "global", "local", "others"].includes(scope)) {
       throw validation(`Unsupported logout scope "${scope}"`);
     }
-    const { user, sessionId } = await signedIn(req);
     await deps.store.signOut(user.id, sessionId, (scope || "global") as SignOutScope);
     return new Response(null, { status: 204, headers: AUTH_CORS });
   }

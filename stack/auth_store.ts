@@ -200,7 +200,9 @@ export function sqlAuthStore(sql: postgres.Sql): AuthStore {
             values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated',
               'authenticated', ${email},
               extensions.crypt(${password}, extensions.gen_salt('bf', ${BCRYPT_COST})), now(),
-              ${tx.json(EMAIL_APP_METADATA as postgres.JSONValue)}, ${tx.json(userMetadata as postgres.JSONValue)},
+              ${tx.json(EMAIL_APP_METADATA as postgres.JSONValue)}, ${
+            tx.json(userMetadata as postgres.JSONValue)
+          },
               now(), now())
             on conflict (email) do nothing
             returning id`;

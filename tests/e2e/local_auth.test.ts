@@ -235,7 +235,10 @@ Deno.test("the Auth API wants the project's API key, and answers errors in GoTru
     body,
     headers: { "x-supabase-api-version": "2024-01-01" },
   });
-  assert.deepEqual(dated.json, { code: "invalid_credentials", message: "Invalid login credentials" });
+  assert.deepEqual(dated.json, {
+    code: "invalid_credentials",
+    message: "Invalid login credentials",
+  });
   assert.equal(dated.headers.get("x-supabase-api-version"), "2024-01-01");
 
   const grant = await auth("/token?grant_type=magic", { method: "POST", body });
