@@ -1,6 +1,6 @@
 // Sign up, sign in and create a webhook with supabase-js. Runs as it is under Deno
 // (`npx deno run -A docs/examples/first_webhook.mjs`) and Node.js 22 or newer
-// (`node docs/examples/first_webhook.mjs`); see "Sign in with supabase-js" in the README.
+// (`node docs/examples/first_webhook.mjs`); see "Manage webhooks" in the README.
 import { createClient } from "@supabase/supabase-js";
 import process from "node:process";
 

@@ -100,14 +100,16 @@ export function shellWords(line: string): string[] {
 /**
  * Every `supabase` command in a Markdown text: each line of a shell code block that runs
  * `supabase` or `npx supabase` (continuation lines ending in `\` joined, a `$ ` prompt
- * dropped), and each inline code span that starts so. Returns the words after `supabase`.
+ * dropped), and each inline code span that starts so and names a command. Returns the words after `supabase`.
  */
 export function supabaseCommands(markdown: string): { line: string; words: string[] }[] {
   const found: { line: string; words: string[] }[] = [];
-  const take = (text: string) => {
+  const take = (text: string, inline = false) => {
     const words = shellWords(text.replace(/^\s*\$\s+/, ""));
     const at = words[0] === "npx" ? 1 : 0;
-    if (words[at] === "supabase") found.push({ line: text.trim(), words: words.slice(at + 1) });
+    // Inline, a bare `supabase` or `npx supabase` names the tool rather than running it.
+    if (words[at] !== "supabase" || (inline && words.length === at + 1)) return;
+    found.push({ line: text.trim(), words: words.slice(at + 1) });
   };
   let fence: string | null = null;
   let shell = false;
@@ -129,7 +131,7 @@ export function supabaseCommands(markdown: string): { line: string; words: strin
       take(pending + raw);
       pending = "";
     } else {
-      for (const span of raw.matchAll(/`([^`]+)`/g)) take(span[1]);
+      for (const span of raw.matchAll(/`([^`]+)`/g)) take(span[1], true);
     }
   }
   return found;
