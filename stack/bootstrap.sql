@@ -91,6 +91,56 @@ as $$
   )::text
 $$;
 
+/**
+ * What the local stand-in for Supabase Auth (stack/auth.ts) keeps, in the image's own shapes:
+ * when a user last signed in, one identity per provider, one session per sign-in, and the
+ * session's refresh tokens. A refresh token is rotated on each use (`parent` names the token it
+ * replaced, `revoked` marks the used ones); signing out deletes the session and, with it, its
+ * tokens. The API roles get no grant on these tables, as on hosted Supabase.
+ */
+alter table auth.users add column if not exists last_sign_in_at timestamptz;
+
+create table if not exists auth.identities (
+  provider_id text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  identity_data jsonb not null,
+  provider text not null,
+  last_sign_in_at timestamptz,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  email text generated always as (lower(identity_data ->> 'email')) stored,
+  id uuid primary key default gen_random_uuid(),
+  unique (provider_id, provider)
+);
+create index if not exists identities_user_id_idx on auth.identities (user_id);
+
+create table if not exists auth.sessions (
+  id uuid primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  refreshed_at timestamp,
+  aal text not null default 'aal1',
+  not_after timestamptz,
+  user_agent text
+);
+create index if not exists sessions_user_id_idx on auth.sessions (user_id);
+
+create table if not exists auth.refresh_tokens (
+  instance_id uuid,
+  id bigserial primary key,
+  token varchar(255) unique,
+  user_id varchar(255),
+  revoked boolean not null default false,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  parent varchar(255),
+  session_id uuid references auth.sessions (id) on delete cascade
+);
+create index if not exists refresh_tokens_session_id_revoked_idx
+  on auth.refresh_tokens (session_id, revoked);
+create index if not exists refresh_tokens_parent_idx on auth.refresh_tokens (parent);
+
 grant execute on function auth.jwt(), auth.uid(), auth.role(), auth.email()
   to anon, authenticated, service_role;
 grant select on auth.users to service_role;

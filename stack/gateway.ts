@@ -8,14 +8,17 @@ import type { RunningFunction } from "./functions.ts";
 
 /**
  * The stack's API gateway: `/functions/v1/<name>` proxied to the function's worker (with
- * config.toml's verify_jwt enforced first, as Supabase's relay does), `/health`, and the JWKS
- * at `/auth/v1/.well-known/jwks.json`.
+ * config.toml's verify_jwt enforced first, as Supabase's relay does), `/health`, the JWKS
+ * at `/auth/v1/.well-known/jwks.json`, and the rest of `/auth/v1/` handed to the local Auth
+ * service (stack/auth.ts).
  */
 export interface GatewayDeps {
   functions: RunningFunction[];
   trust: JwtTrust;
   jwks: { keys: unknown[] };
   databaseAnswers: () => Promise<boolean>;
+  /** Answers `/auth/v1/*` (sign-up, sign-in, user, sign-out); 404 without it. */
+  auth?: (req: Request) => Promise<Response>;
 }
 
 const BUFFER_LIMIT = 64 * 1024;
@@ -37,6 +40,7 @@ export function createGateway(deps: GatewayDeps): (req: Request) => Promise<Resp
     if (url.pathname === "/auth/v1/.well-known/jwks.json") {
       return jsonResponse(200, deps.jwks, { "cache-control": "public, max-age=60" });
     }
+    if (deps.auth && url.pathname.startsWith("/auth/v1/")) return await deps.auth(req);
     const match = FUNCTION_PATH.exec(url);
     const fn = match ? byName.get(match.pathname.groups.name ?? "") : undefined;
     if (!fn) {

@@ -69,13 +69,18 @@ export async function mintAccessToken(opts: {
   jwtSecret?: string;
   privateJwk?: jose.JWK;
   expiresInSeconds?: number;
+  /** Further claims, as Supabase Auth adds them (`session_id`, `aal`, `amr`, metadata). */
+  claims?: Record<string, unknown>;
+  /** Seconds since the epoch; the current time when absent. */
+  issuedAt?: number;
 }): Promise<string> {
-  const jwt = new jose.SignJWT({ role: "authenticated", email: opts.email })
+  const issuedAt = opts.issuedAt ?? Math.floor(Date.now() / 1000);
+  const jwt = new jose.SignJWT({ ...opts.claims, role: "authenticated", email: opts.email })
     .setSubject(opts.userId)
     .setAudience("authenticated")
     .setIssuer(`${opts.supabaseUrl}/auth/v1`)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + (opts.expiresInSeconds ?? 3600));
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + (opts.expiresInSeconds ?? 3600));
   if (opts.privateJwk) {
     const key = await jose.importJWK(opts.privateJwk, "ES256");
     return await jwt.setProtectedHeader({ alg: "ES256", kid: opts.privateJwk.kid, typ: "JWT" })

@@ -11,6 +11,7 @@ import { applyDatabase } from "./database.ts";
 import { loadOrCreateKeys } from "./keys.ts";
 import { discoverFunctions, startFunctions } from "./functions.ts";
 import { createGateway } from "./gateway.ts";
+import { startStackAuth } from "./auth.ts";
 import { DEMO } from "./demo.ts";
 import { claimStackDir } from "./orphans.ts";
 import { connectDemoAccount } from "./broker_account.ts";
@@ -83,6 +84,9 @@ try {
 
   const health = postgres(cluster.url, { max: 1, prepare: false, connect_timeout: 2 });
   cleanups.push(() => health.end({ timeout: 1 }));
+  const trust = { supabaseUrl, jwtSecret: keys.jwtSecret, jwks };
+  const auth = startStackAuth({ dbUrl: cluster.url, supabaseUrl, keys, trust });
+  cleanups.push(() => auth.close());
   const server = Deno.serve(
     {
       hostname: Deno.env.get("API_HOST") ?? "127.0.0.1",
@@ -91,9 +95,10 @@ try {
     },
     createGateway({
       functions: fns.running,
-      trust: { supabaseUrl, jwtSecret: keys.jwtSecret, jwks },
+      trust,
       jwks: keys.publicJwks,
       databaseAnswers: async () => (await health`select 1 as ok`)[0]?.ok === 1,
+      auth: auth.handle,
     }),
   );
   cleanups.push(() => server.shutdown());
@@ -170,8 +175,9 @@ try {
     URL      ${webhookUrl}?token=${DEMO.token}
     Alert    ${DEMO.alertMessage}
     Try it   curl -s -X POST '${webhookUrl}?token=${DEMO.token}' -H 'content-type: text/plain' -d '${DEMO.curlBody}'
-  A token for a new user:  deno task token you@example.com
-  Connect an account:      deno task connect-account you@example.com --label L --environment paper${demoAccountLine}
+  Sign in           supabase-js signUp / signInWithPassword at ${supabaseUrl} (README)
+  Or a token        npm run token -- you@example.com
+  Connect an account  npm run connect-account -- you@example.com --label L --environment paper${demoAccountLine}
 `);
   log(`ready on ${supabaseUrl}`);
 } catch (err) {
