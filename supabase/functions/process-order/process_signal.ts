@@ -284,7 +284,9 @@ async function place(ctx: Ctx, order: OrderRow, lookUpFirst: boolean): Promise<P
       return found ? await record(found) : null;
     } catch (err) {
       if (err instanceof BrokerError) {
-        return { kind: "retry", reason: `${why}; lookup failed: ${err.message}` };
+        // A 429 says when to come back, as it does for a submit.
+        const delayMs = err.kind === "retry" ? err.retryAfterMs : undefined;
+        return { kind: "retry", reason: `${why}; lookup failed: ${err.message}`, delayMs };
       }
       throw err;
     }
