@@ -19,6 +19,10 @@ import { readEnv } from "../_shared/config/env.ts";
 import { clientOrderId } from "../_shared/engine/client_order_id.ts";
 import type { NormalizedAlert } from "../_shared/alert/types.ts";
 import type { Logger } from "../_shared/log.ts";
+import type { Broker } from "../_shared/broker/types.ts";
+import { createAlpacaBroker } from "../_shared/broker/alpaca.ts";
+import { createPacer } from "../_shared/broker/pacer.ts";
+import { startFakeAlpaca } from "../../../tests/fake_alpaca/server.ts";
 
 const STALE_AFTER_SECONDS = 120;
 const CONFIG_ID = "00000000-0000-4000-8000-00000000c0f1";
@@ -30,6 +34,8 @@ function world(
     broker?: Partial<FakeBrokerState>;
     settings?: Record<string, unknown>;
     maxAttempts?: number;
+    /** A live broker other than the fake one, e.g. the real Alpaca adapter. */
+    live?: Broker;
   } = {},
 ) {
   const clock = new ManualClock();
@@ -44,7 +50,7 @@ function world(
   };
   const deps: ProcessSignalDeps = {
     store,
-    liveBroker: () => broker,
+    liveBroker: () => options.live ?? broker,
     simulationBroker: () => simulation,
     defaults: { ...defaultSettings(readEnv(() => undefined)), simulation: false },
     log,
@@ -318,6 +324,42 @@ Deno.test("a held order that does not match the intent is refused with Alpaca's 
   assert.equal(signal.error_code, "broker_rejected");
   assert.equal(signal.error_message, DUPLICATE_CLIENT_ORDER_ID);
   assert.equal(w.store.ordersOf(s.id)[0].broker_order_id, null, "not mistaken for ours");
+});
+
+Deno.test("with the real Alpaca adapter over HTTP: a 500 after the order was created, a failed lookup, then a lagging one; Alpaca's 422 keeps it one order", async () => {
+  const fake = await startFakeAlpaca();
+  try {
+    const alpaca = createAlpacaBroker({
+      baseUrl: fake.url,
+      keyId: fake.keyId,
+      secretKey: fake.secretKey,
+      pacer: createPacer(),
+    });
+    const w = world({ live: alpaca });
+    const s = w.signal();
+    fake.failNext({ path: "POST /v2/orders", status: 500, afterCreate: true });
+    fake.failNext({ path: "GET /v2/orders:by_client_order_id", status: 503 });
+
+    const first = await w.claimAndProcess();
+    assert.equal(first.status, "retrying");
+    assert.match(first.reason, /broker did not confirm the order: .*lookup failed/);
+    assert.equal(fake.orders.length, 1, "Alpaca holds the order");
+    assert.equal(w.store.ordersOf(s.id)[0].status, "pending_submit");
+
+    w.clock.advance(backoffMs(1));
+    fake.failNext({ path: "GET /v2/orders:by_client_order_id", status: 404 });
+    const second = await w.claimAndProcess();
+
+    assert.equal(second.status, "filled");
+    assert.equal(fake.count("POST /v2/orders"), 2, "sent again after the lookup missed it");
+    assert.equal(fake.orders.length, 1, "answered with the order already placed");
+    const [order] = w.store.ordersOf(s.id);
+    assert.equal(order.broker_order_id, fake.orders[0].id);
+    assert.equal(order.client_order_id, fake.orders[0].client_order_id);
+    assert.equal(order.status, "filled");
+  } finally {
+    await fake.close();
+  }
 });
 
 Deno.test("a 429 retries after the broker's delay and loses no order", async () => {
