@@ -5,9 +5,12 @@
  *
  * Arguments are passed to `deno test` as filters of test files, e.g.
  * `deno task test tests/e2e/receive_webhook.test.ts`; `--no-pgtap` and `--no-deno` skip a suite.
+ * `deno task test:unit` (run_unit.ts) runs only the Deno tests that need no stack, without one.
  */
 import { ensureOsPackages } from "../stack/install.ts";
 import { type Counts, countTap } from "./run_counts.ts";
+import { runDenoTests } from "./deno_test.ts";
+import { TEST_ROOTS } from "./suites.ts";
 import { removeStackDir, type SpawnedStack, spawnFakeAlpaca, spawnStack } from "../stack/spawn.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -54,28 +57,6 @@ async function runPgProve(env: Record<string, string>): Promise<Counts> {
   return counts;
 }
 
-async function runDenoTests(env: Record<string, string>): Promise<Counts> {
-  const targets = args.length ? args : ["tests/", "supabase/functions/", "stack/"];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--reporter=tap", `--config=${root}/deno.json`, ...targets],
-    cwd: root,
-    env: { ...env, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  let text = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    const s = decoder.decode(chunk);
-    text += s;
-    await Deno.stdout.write(chunk);
-  }
-  const status = await child.status;
-  const counts = countTap(text);
-  if (!status.success && counts.failed === 0) counts.failed = 1; // e.g. a type error
-  return counts;
-}
-
 let stack: SpawnedStack | undefined;
 let fake: { url: string; stop(): Promise<void> } | undefined;
 let total: Counts = { passed: 0, failed: 0 };
@@ -114,7 +95,12 @@ try {
     total = { passed: total.passed + c.passed, failed: total.failed + c.failed };
   }
   if (runDeno) {
-    const c = await runDenoTests(stack.env);
+    const c = await runDenoTests({
+      root,
+      flags: ["-A"],
+      targets: args.length ? args : [...TEST_ROOTS],
+      env: stack.env,
+    });
     log(`Deno: ${c.passed} passed, ${c.failed} failed`);
     total = { passed: total.passed + c.passed, failed: total.failed + c.failed };
   }

@@ -83,7 +83,8 @@ interface Ctx {
 /**
  * Processes one claimed signal to a final state or a scheduled retry, and never leaves it in
  * `processing`: an unexpected failure schedules a retry (or fails the signal once the attempts
- * run out) instead of escaping.
+ * run out) instead of escaping. A worker whose stale claim another worker took over and ended
+ * reports that end rather than failing.
  *
  * Orders an earlier attempt recorded are settled first (looked up by client_order_id, and
  * sent again under the same id only when the broker has none), without deciding again, so a
@@ -103,7 +104,15 @@ export async function processClaimedSignal(
       ? `broker unavailable: ${err.message}`
       : "unexpected error while processing";
     const delay = err instanceof BrokerError && err.kind === "retry" ? err.retryAfterMs : undefined;
-    return await retryLater(claim, deps, reason, delay);
+    try {
+      return await retryLater(claim, deps, reason, delay);
+    } catch (again) {
+      // The claim went stale and another worker ended the signal meanwhile (the status guard
+      // refuses this one's writes): that end stands, and the drain goes on to the next signal.
+      const state = await deps.store.signalState(id);
+      if (!state || state.status === "processing") throw again;
+      return { signal_id: id, status: state.status, reason: state.reason ?? "" };
+    }
   }
 }
 
@@ -284,7 +293,9 @@ async function place(ctx: Ctx, order: OrderRow, lookUpFirst: boolean): Promise<P
       return found ? await record(found) : null;
     } catch (err) {
       if (err instanceof BrokerError) {
-        return { kind: "retry", reason: `${why}; lookup failed: ${err.message}` };
+        // A 429 says when to come back, as it does for a submit.
+        const delayMs = err.kind === "retry" ? err.retryAfterMs : undefined;
+        return { kind: "retry", reason: `${why}; lookup failed: ${err.message}`, delayMs };
       }
       throw err;
     }
