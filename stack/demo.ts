@@ -8,6 +8,6 @@ export const DEMO = {
   configId: "00000000-0000-4000-8000-0000000000c1",
   token: "dev-only-demo-token",
   alertMessage:
-    '{"ticker":"{{ticker}}","action":"{{strategy.order.action}}","quantity":"{{strategy.order.contracts}}","price":"{{close}}","sentiment":"{{strategy.market_position}}","id":"{{strategy.order.id}}-{{timenow}}"}',
+    '{"ticker":"{{ticker}}","action":"{{strategy.order.action}}","sentiment":"{{strategy.market_position}}","quantity":"{{strategy.order.contracts}}","position_size":"{{strategy.position_size}}","price":"{{close}}","id":"{{strategy.order.id}}-{{timenow}}"}',
   curlBody: '{"ticker":"NASDAQ:AAPL","action":"buy","quantity":1,"price":190.5}',
 } as const;
