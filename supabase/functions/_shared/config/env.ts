@@ -24,6 +24,11 @@ export interface FunctionEnv {
   /** Deadline of one notification delivery, in milliseconds. */
   notifyTimeoutMs: number;
   /**
+   * `NOTIFY_ALLOW_PRIVATE_HOSTS`: lets notifications reach receivers on loopback and private
+   * networks (docs/interface.md sections 3 and 9). Only the local stack and tests set it.
+   */
+  notifyAllowPrivateHosts: boolean;
+  /**
    * Benchmarks and tests only: divides the Alpaca pacing window (190 requests per minute) so a
    * burst against a time-scaled fake broker runs in seconds. 1 in production.
    */
@@ -74,6 +79,8 @@ export function readEnv(get: EnvGetter = (n) => Deno.env.get(n)): FunctionEnv {
     processStaleAfterSeconds: num(get("PROCESS_STALE_AFTER_SECONDS"), 120),
     simulationEquity: num(get("SIMULATION_EQUITY"), 100_000),
     notifyTimeoutMs: num(get("NOTIFY_TIMEOUT_MS"), 5_000),
+    // Only an explicit "true" opens private hosts: a typo must not.
+    notifyAllowPrivateHosts: get("NOTIFY_ALLOW_PRIVATE_HOSTS")?.trim().toLowerCase() === "true",
     alpacaPaceTimeScale: Math.max(1, num(get("ALPACA_PACE_TIME_SCALE"), 1)),
     processOnAccept: bool(get("PROCESS_ON_ACCEPT"), true),
   };
