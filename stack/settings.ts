@@ -46,7 +46,17 @@ export const FUNCTION_ENV_KEYS = [
   "PROCESS_STALE_AFTER_SECONDS",
   "ALPACA_PACE_TIME_SCALE",
   "PROCESS_ON_ACCEPT",
+  "NOTIFY_ALLOW_PRIVATE_HOSTS",
 ];
+
+/**
+ * Variables the local stack gives functions unless the environment sets them. The stack runs
+ * on a developer's machine, where notification receivers are local ones (docs/interface.md
+ * sections 3 and 9); a deployment never sets this.
+ */
+export const LOCAL_STACK_FUNCTION_DEFAULTS: Record<string, string> = {
+  NOTIFY_ALLOW_PRIVATE_HOSTS: "true",
+};
 
 function port(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === "") return fallback;
@@ -66,7 +76,7 @@ export function readStackSettings(
 ): StackSettings {
   const merged = { ...(dotEnvText ? parseDotEnv(dotEnvText) : {}), ...env };
   const stackDir = merged.STACK_DIR || ".local";
-  const functionEnv: Record<string, string> = {};
+  const functionEnv: Record<string, string> = { ...LOCAL_STACK_FUNCTION_DEFAULTS };
   for (const key of FUNCTION_ENV_KEYS) {
     if (merged[key] !== undefined) functionEnv[key] = merged[key];
   }
