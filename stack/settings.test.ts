@@ -30,9 +30,16 @@ Deno.test("a port that is not a port is refused with its name", () => {
   assert.throws(() => readStackSettings("/r", [], { DB_PORT: "70000" }), /DB_PORT/);
 });
 
-Deno.test("only the listed variables are passed to functions", () => {
+Deno.test("only the listed variables are passed to functions, with the local stack's defaults", () => {
   const s = readStackSettings("/r", [], { ALPACA_API_KEY: "k", HOME: "/root" });
-  assert.deepEqual(s.functionEnv, { ALPACA_API_KEY: "k" });
+  assert.deepEqual(s.functionEnv, { ALPACA_API_KEY: "k", NOTIFY_ALLOW_PRIVATE_HOSTS: "true" });
+});
+
+Deno.test("the local stack lets notifications reach local receivers unless told otherwise", () => {
+  const off = readStackSettings("/r", [], {}, "NOTIFY_ALLOW_PRIVATE_HOSTS=false\n");
+  assert.equal(off.functionEnv.NOTIFY_ALLOW_PRIVATE_HOSTS, "false");
+  const env = readStackSettings("/r", [], { NOTIFY_ALLOW_PRIVATE_HOSTS: "false" });
+  assert.equal(env.functionEnv.NOTIFY_ALLOW_PRIVATE_HOSTS, "false");
 });
 
 Deno.test("parseVerifyJwt reads verify_jwt per [functions.<name>] section", () => {

@@ -67,6 +67,15 @@ export const STACK_SETTING_KEYS = [
   "PG_LOG_STATEMENTS",
 ] as const;
 
+/**
+ * Variables the local stack gives functions unless the environment sets them. The stack runs
+ * on a developer's machine, where notification receivers are local ones (docs/interface.md
+ * §3 and §9); a deployment never sets this.
+ */
+export const LOCAL_STACK_FUNCTION_DEFAULTS: Record<string, string> = {
+  NOTIFY_ALLOW_PRIVATE_HOSTS: "true",
+};
+
 function port(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
@@ -85,7 +94,7 @@ export function readStackSettings(
 ): StackSettings {
   const merged = { ...(dotEnvText ? parseDotEnv(dotEnvText) : {}), ...env };
   const stackDir = merged.STACK_DIR || ".local";
-  const functionEnv: Record<string, string> = {};
+  const functionEnv: Record<string, string> = { ...LOCAL_STACK_FUNCTION_DEFAULTS };
   for (const key of FUNCTION_ENV_KEYS) {
     if (merged[key] !== undefined) functionEnv[key] = merged[key];
   }

@@ -69,6 +69,8 @@ try {
     PROCESS_SWEEP_INTERVAL_MS: "300",
     PROCESS_STALE_AFTER_SECONDS: "3",
     WEBHOOK_PASSPHRASE: "legacy-passphrase-for-tests",
+    // The e2e receivers listen on 127.0.0.1 (the refusal itself is tested with the flag off).
+    NOTIFY_ALLOW_PRIVATE_HOSTS: "true",
     PG_LOG_STATEMENTS: "true",
   };
   fake = await spawnFakeAlpaca(

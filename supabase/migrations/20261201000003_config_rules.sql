@@ -86,7 +86,7 @@ begin
   for v_key, v_value in select key, value from jsonb_each(p) loop
     v_path := 'settings.' || v_key;
     case v_key
-      when 'simulation', 'allow_short', 'allow_add' then
+      when 'simulation', 'allow_short', 'allow_add', 'accept_legacy_passphrase' then
         if jsonb_typeof(v_value) <> 'boolean' then
           return v_path || ': must be true or false';
         end if;

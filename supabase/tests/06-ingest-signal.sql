@@ -2,11 +2,12 @@
 -- docs/interface.md §4: an unknown config or a wrong query/header token, then an unreadable body,
 -- then a missing or wrong body token, then a disabled webhook, then the rate limit (only accepted alerts count),
 -- then an invalid payload, then de-duplication within the config's window, and finally stores
--- the signal exactly as given. Tokens are compared by hash with token_hashes_match.
+-- the signal exactly as given. Tokens are compared by hash with token_hashes_match. The legacy
+-- global passphrase has its own story, 12-legacy-passphrase.sql.
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
-select plan(63);
+select plan(59);
 
 insert into auth.users (id, email) values
   ('a11ce000-0000-4000-8000-000000000001', 'alice@example.com');
@@ -134,22 +135,6 @@ select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000d', pg_temp.h('d-to
 select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000d', pg_temp.h('d-token'), null,
                          p_payload_invalid => true),
   '{"outcome": "webhook_disabled"}'::jsonb, 'the disabled state is reported before an invalid payload');
-
--- ---------------------------------------------------------------------------------------
--- The legacy global passphrase
--- ---------------------------------------------------------------------------------------
-select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000a', pg_temp.h('legacy-pass'), null,
-                         'legacy-outer', p_outer_legacy => true) ->> 'outcome',
-  'accepted', 'a query/header token that matched the legacy passphrase is accepted');
-select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000a', null, pg_temp.h('legacy-pass'),
-                         'legacy-body', p_body_legacy => true) ->> 'outcome',
-  'accepted', 'a body token that matched the legacy passphrase is accepted');
-select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000a', pg_temp.h('legacy-pass'), null,
-                         'legacy-unflagged'),
-  '{"outcome": "invalid_token"}'::jsonb, 'the same token without the legacy flag is refused');
-select is(pg_temp.ingest('c0f1a000-0000-4000-8000-00000000000d', pg_temp.h('legacy-pass'), null,
-                         p_outer_legacy => true),
-  '{"outcome": "webhook_disabled"}'::jsonb, 'the legacy passphrase does not bypass a disabled webhook');
 
 -- ---------------------------------------------------------------------------------------
 -- Invalid payloads are refused and never stored
@@ -333,7 +318,7 @@ select results_eq(
 
 select is_empty(
   $$ select id from public.webhook_signals where dedupe_key like 'invalid-%'
-        or dedupe_key in ('legacy-unflagged', 'rate-x', 'rate-y', 'rate-z', 'rate-3', 'rate-4') $$,
+        or dedupe_key in ('rate-x', 'rate-y', 'rate-z', 'rate-3', 'rate-4') $$,
   'nothing refused was stored'
 );
 

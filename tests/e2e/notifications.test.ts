@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { newUser, withDb } from "../support/stack.ts";
 import { createConfig } from "../support/fixtures.ts";
+import { api } from "./webhook_configs_support.ts";
 import { alert, sendAlert, waitFor, waitForSignal } from "./process_order_support.ts";
 
 const user = await newUser("po-notify");
@@ -85,4 +86,57 @@ Deno.test("a failing receiver is retried and recorded while the signal stays fil
   } finally {
     await hook.close();
   }
+});
+
+Deno.test("webhook-configs refuses notification URLs off the public internet even on the local stack", async () => {
+  const cases: [string, string][] = [
+    ["webhook", "http://169.254.169.254/latest/meta-data/"],
+    ["webhook", "http://[::ffff:169.254.169.254]/"],
+    ["webhook", "http://0.0.0.0:9000/hook"],
+    ["webhook", "http://user:pass@127.0.0.1:9000/hook"],
+    ["webhook", "http://hooks.example.com/hook"],
+    ["discord", "https://evil.example.com/api/webhooks/1/a"],
+    ["slack", "https://hooks.slack.com.evil.example/services/T/B/x"],
+  ];
+  for (const [channel, url] of cases) {
+    const res = await api(user.token, "POST", "", {
+      name: "notify",
+      notification_preferences: { channels: { [channel]: { url } } },
+    });
+    assert.equal(res.status, 400, url);
+    assert.equal(res.json.error.code, "invalid_payload", url);
+    assert.deepEqual(
+      res.json.error.issues.map((i: { path: string }) => i.path),
+      [`notification_preferences.channels.${channel}.url`],
+      url,
+    );
+  }
+  // The local flag is on here, so a loopback receiver stands in for Discord.
+  const ok = await api(user.token, "POST", "", {
+    name: "notify",
+    notification_preferences: { channels: { discord: { url: "http://127.0.0.1:9/hook" } } },
+  });
+  assert.equal(ok.status, 201);
+});
+
+Deno.test("an unreachable receiver is recorded with a coarse error, never the connection's", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const config = await createConfig(user.id, {
+    simulation: true,
+    notification_preferences: {
+      events: ["filled"],
+      channels: { webhook: { url: `http://127.0.0.1:${port}/hook` } },
+    },
+  });
+  const id = await sendAlert(config, alert());
+  assert.equal((await waitForSignal(id)).status, "filled");
+  const [row] = await waitFor(
+    () => deliveries(id),
+    (rows) => rows.length === 1 && rows[0].attempts >= 1 && rows[0].last_error !== null,
+    "a failed delivery attempt",
+  );
+  assert.equal(row.last_error, "receiver not reachable");
+  assert.equal(row.last_status_code, null);
 });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { fnUrl, newUser, withDb } from "../support/stack.ts";
 import { createConfig, signalsOf, type TestConfig, unique } from "../support/fixtures.ts";
+import { api, createViaApi } from "./webhook_configs_support.ts";
 
 const user = await newUser("receiver");
 
@@ -459,9 +460,53 @@ Deno.test("the order of checks: 401 before invalid_json, invalid_json before a m
   assert.equal((await post(limited.id, { ticker: "" }, { query: "?token=x" })).status, 401);
 });
 
-Deno.test("the legacy WEBHOOK_PASSPHRASE is accepted as a fallback token", async () => {
+Deno.test("the legacy WEBHOOK_PASSPHRASE opens only a webhook whose settings accept it", async () => {
   const passphrase = Deno.env.get("WEBHOOK_PASSPHRASE");
   assert.ok(passphrase, "the test stack sets WEBHOOK_PASSPHRASE");
+  const query = `?token=${encodeURIComponent(passphrase)}`;
+
+  // Created through the API: the setting defaults to false, and the passphrase is a wrong token.
+  const created = await createViaApi(user.token, { name: "legacy" });
+  assert.equal(created.config.settings.accept_legacy_passphrase, false);
+  for (
+    const res of [
+      await post(created.id, alert({ passphrase })),
+      await post(created.id, alert(), { query }),
+    ]
+  ) {
+    assert.equal(res.status, 401);
+    assert.equal((res.json.error as { code: string }).code, "invalid_token");
+  }
+  assert.equal((await signalsOf(created.id)).length, 0);
+
+  // Its owner turns it on: the passphrase opens this webhook, in the body or the query.
+  const patched = await api(user.token, "PATCH", `/${created.id}`, {
+    settings: { accept_legacy_passphrase: true },
+  });
+  assert.equal(patched.status, 200);
+  assert.equal(patched.json.data.settings.accept_legacy_passphrase, true);
+  assert.equal((await post(created.id, alert({ passphrase }))).status, 202);
+  assert.equal((await post(created.id, alert(), { query })).status, 202);
+  assert.equal((await post(created.id, alert({ token: created.token }))).status, 202);
+
+  // Another user's webhook, at its default, stays shut to the same passphrase.
+  const other = await createConfig((await newUser("legacy-other")).id);
+  assert.equal((await post(other.id, alert({ passphrase }))).status, 401);
+  assert.equal((await post(other.id, alert({ passphrase: other.token }))).status, 202);
+});
+
+Deno.test("a ticker that is not ASCII letters, digits, '.', '/' or '-' is a 400 naming ticker, and nothing is stored", async () => {
   const c = await createConfig(user.id);
-  assert.equal((await post(c.id, alert({ passphrase }))).status, 202);
+  for (const ticker of ["..", ".", "NASDAQ:..", "ß", "straße", "ＡＡＰＬ", "AA PL"]) {
+    const res = await post(c.id, alert({ ticker }), { query: q(c) });
+    assert.equal(res.status, 400, ticker);
+    const error = res.json.error as { code: string; issues: { path: string }[] };
+    assert.equal(error.code, "invalid_payload", ticker);
+    assert.deepEqual(error.issues.map((i) => i.path), ["ticker"], ticker);
+  }
+  assert.equal((await signalsOf(c.id)).length, 0);
+  const ok = await post(c.id, alert({ ticker: "nyse:brk.b" }), { query: q(c) });
+  assert.equal(ok.status, 202);
+  const [row] = await signalsOf(c.id);
+  assert.equal(row.ticker, "BRK.B");
 });

@@ -34,6 +34,7 @@ const contractDefaults = {
   default_order_type: "market",
   default_time_in_force: "day",
   broker_account_id: null,
+  accept_legacy_passphrase: false,
 };
 
 const configKeys = [

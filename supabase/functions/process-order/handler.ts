@@ -11,7 +11,8 @@ import { createSimulationBroker } from "../_shared/broker/simulation.ts";
 import type { Broker } from "../_shared/broker/types.ts";
 import { type ClaimedSignal, type OrderStore, sqlOrderStore } from "./store.ts";
 import { processClaimedSignal, type SignalResult } from "./process_signal.ts";
-import { deliverDueNotifications } from "./notify.ts";
+import { deliverDueNotifications, dnsResolver } from "./notify.ts";
+import { createPinnedPoster } from "./pinned_post.ts";
 import { requirePost } from "../_shared/http/require_post.ts";
 import { tickerPattern } from "../_shared/alert/schema.ts";
 import { createPrefetcher, type EarlySnapshot } from "./prefetch.ts";
@@ -172,6 +173,7 @@ export const handler = deployedHandler("process-order", (env) => {
         : null);
   const defaults = defaultSettings(env);
   const prefetcher = createPrefetcher(liveBroker);
+  const poster = createPinnedPoster();
   return createProcessOrder({
     trust: { supabaseUrl: env.supabaseUrl, jwtSecret: env.jwtSecret, jwks: env.jwks },
     store,
@@ -186,7 +188,15 @@ export const handler = deployedHandler("process-order", (env) => {
         prefetcher,
       }, early),
     prefetch: prefetcher.start,
-    notify: () => deliverDueNotifications({ store, fetch, timeoutMs: env.notifyTimeoutMs, log }),
+    notify: () =>
+      deliverDueNotifications({
+        store,
+        resolve: dnsResolver,
+        post: poster,
+        allowPrivateHosts: env.notifyAllowPrivateHosts,
+        timeoutMs: env.notifyTimeoutMs,
+        log,
+      }),
     staleAfterSeconds: env.processStaleAfterSeconds,
     log,
   });

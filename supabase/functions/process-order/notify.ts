@@ -1,14 +1,49 @@
 import type { Logger } from "../_shared/log.ts";
+import {
+  classifyHost,
+  classifyIp,
+  kindAllowed,
+  localKinds,
+} from "../_shared/http/public_address.ts";
+import { notificationUrlProblem } from "../_shared/http/notification_url.ts";
+import type { PinnedPoster } from "./pinned_post.ts";
 import type { NotificationRow, OrderStore } from "./store.ts";
+
+/** The A and AAAA addresses of a host name; throws or answers [] when it has none. */
+export type Resolver = (hostname: string, signal: AbortSignal) => Promise<string[]>;
 
 /** What sending notifications needs. */
 export interface NotifyDeps {
   store: Pick<OrderStore, "claimNotifications" | "recordNotificationAttempt">;
-  fetch: typeof fetch;
-  /** Deadline of one delivery, in milliseconds. */
+  /** Resolves a receiver's host name; `dnsResolver` in production. */
+  resolve: Resolver;
+  /** Posts to one checked address; `createPinnedPoster()` in production. */
+  post: PinnedPoster;
+  /** `NOTIFY_ALLOW_PRIVATE_HOSTS`: local receivers allowed (the local stack and tests only). */
+  allowPrivateHosts: boolean;
+  /** Deadline of one delivery, DNS included, in milliseconds. */
   timeoutMs: number;
   log: Logger;
 }
+
+/**
+ * What a failed delivery records for its owner. Fixed and coarse on purpose: the owner learns
+ * that the URL is refused or that the receiver could not be reached, never whether a port is
+ * closed, filtered or slow, so the delivery log cannot be used to scan a network.
+ */
+export const DeliveryError = {
+  notAllowed: "address not allowed",
+  unreachable: "receiver not reachable",
+} as const;
+
+/** Resolves A and AAAA records with `Deno.resolveDns`; a name with neither answers []. */
+export const dnsResolver: Resolver = async (hostname, signal) => {
+  const answers = await Promise.allSettled([
+    Deno.resolveDns(hostname, "A", { signal }),
+    Deno.resolveDns(hostname, "AAAA", { signal }),
+  ]);
+  return answers.flatMap((a) => a.status === "fulfilled" ? a.value : []);
+};
 
 /** How many due deliveries one call sends. */
 const BATCH = 20;
@@ -38,31 +73,71 @@ export function notificationBody(n: NotificationRow): unknown {
   }
 }
 
+/** Where a delivery may connect, or why it may not: the addresses all checked first. */
+async function addressesFor(
+  url: URL,
+  deps: NotifyDeps,
+  signal: AbortSignal,
+): Promise<string[] | typeof DeliveryError[keyof typeof DeliveryError]> {
+  const host = classifyHost(url.hostname);
+  if (host.literal) return [url.hostname.replace(/^\[|\]$/g, "")];
+  // With the local flag, a local name (localhost, *.local) is reached as the system resolves
+  // it (/etc/hosts included, which DNS queries skip); no address check applies to it anyway.
+  if (deps.allowPrivateHosts && localKinds.includes(host.kind)) return [url.hostname];
+  let addresses: string[];
+  try {
+    addresses = await deps.resolve(url.hostname, signal);
+  } catch {
+    return DeliveryError.unreachable;
+  }
+  if (addresses.length === 0) return DeliveryError.unreachable;
+  // One address off the public internet refuses them all: a name that answers both is a trap.
+  const allowed = addresses.every((a) => {
+    const kind = classifyIp(a);
+    return kind !== null && kindAllowed(kind, deps.allowPrivateHosts);
+  });
+  return allowed ? addresses : DeliveryError.notAllowed;
+}
+
+/**
+ * Sends one delivery: its URL is checked again (a row may predate the rules or come from a
+ * direct write), its host resolved and every address checked, and only then does it connect,
+ * to one of those addresses, each tried in turn until one answers.
+ */
 async function deliverOne(n: NotificationRow, deps: NotifyDeps): Promise<void> {
+  const signal = AbortSignal.timeout(deps.timeoutMs);
   let ok = false;
   let status: number | null = null;
   let error: string | null = null;
-  try {
-    const res = await deps.fetch(n.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(notificationBody(n)),
-      signal: AbortSignal.timeout(deps.timeoutMs),
-      redirect: "manual",
-    });
-    await res.body?.cancel();
-    status = res.status;
-    ok = res.status >= 200 && res.status < 300;
-    if (!ok) error = `receiver answered ${res.status}`;
-  } catch (err) {
-    error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const problem = notificationUrlProblem(n.channel, n.url, {
+    allowPrivateHosts: deps.allowPrivateHosts,
+  });
+  const addresses = problem
+    ? DeliveryError.notAllowed
+    : await addressesFor(new URL(n.url), deps, signal);
+  if (typeof addresses === "string") {
+    error = addresses;
+  } else {
+    const body = JSON.stringify(notificationBody(n));
+    for (const address of addresses) {
+      try {
+        status = await deps.post({ url: new URL(n.url), address, body, signal });
+        break;
+      } catch {
+        if (signal.aborted) break;
+      }
+    }
+    if (status === null) error = DeliveryError.unreachable;
+    else if (status >= 200 && status < 300) ok = true;
+    else error = `receiver answered ${status}`;
   }
   await deps.store.recordNotificationAttempt(n.id, ok, status, error);
 }
 
 /**
  * Sends the notification deliveries that are due, at most one batch, and records each
- * attempt (failures are retried later by the database's backoff). Never throws: a failing
+ * attempt (failures are retried later by the database's backoff). Only the public internet is
+ * reached (docs/interface.md section 9), unless `allowPrivateHosts`. Never throws: a failing
  * receiver or store never affects a signal or the request that sent it.
  */
 export async function deliverDueNotifications(deps: NotifyDeps): Promise<number> {

@@ -44,7 +44,7 @@ function row(overrides: Partial<ConfigRow> = {}): ConfigRow {
     name: "n",
     description: null,
     notification_preferences: {
-      channels: { slack: { url: "https://hooks.slack.com/a", enabled: true } },
+      channels: { slack: { url: "https://hooks.slack.com/services/T0/B0/a", enabled: true } },
       events: ["filled"],
     },
     is_active: true,
@@ -153,12 +153,12 @@ Deno.test("settings out of their bounds are refused with the setting's path", ()
   );
 });
 
-Deno.test("notification channels need http(s) URLs, and events must be final statuses", () => {
+Deno.test("notification channels need https URLs for their channel, and events must be final statuses", () => {
   const ok = parseCreateConfig({
     name: "x",
     notification_preferences: {
       channels: {
-        webhook: { url: "http://localhost:9000/hook" },
+        webhook: { url: "https://hooks.example.com/hook" },
         discord: { url: "https://discord.com/api/webhooks/1/a", enabled: false },
       },
       events: ["filled", "rejected", "filled"],
@@ -166,7 +166,7 @@ Deno.test("notification channels need http(s) URLs, and events must be final sta
   }, env);
   assert.deepEqual(ok.notification_preferences, {
     channels: {
-      webhook: { url: "http://localhost:9000/hook" },
+      webhook: { url: "https://hooks.example.com/hook" },
       discord: { url: "https://discord.com/api/webhooks/1/a", enabled: false },
     },
     events: ["filled", "rejected"],
@@ -191,6 +191,149 @@ Deno.test("notification channels need http(s) URLs, and events must be final sta
   );
 });
 
+/** The issues of saving `url` on `channel`, with the local flag as given. */
+function urlIssues(channel: string, url: string, allowPrivateHosts = false) {
+  const e = readEnv((name) =>
+    name === "NOTIFY_ALLOW_PRIVATE_HOSTS" ? String(allowPrivateHosts) : undefined
+  );
+  try {
+    parseCreateConfig(
+      { name: "x", notification_preferences: { channels: { [channel]: { url } } } },
+      e,
+    );
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof ApiError, String(err));
+    assert.equal(err.code, "invalid_payload");
+    return (err.issues ?? []).map((i) => `${i.path}: ${i.message}`);
+  }
+}
+
+Deno.test("a notification URL that leads off the public internet is refused, however it is spelled", () => {
+  const refused = [
+    "https://127.0.0.1/hook",
+    "https://0x7f000001/hook",
+    "https://2130706433/hook",
+    "https://0177.0.0.1/hook",
+    "https://127.1/hook",
+    "https://[::1]/hook",
+    "https://[::ffff:127.0.0.1]/hook",
+    "https://localhost/hook",
+    "https://localhost./hook",
+    "https://app.localhost/hook",
+    "https://10.0.0.5/hook",
+    "https://172.16.3.4/hook",
+    "https://192.168.0.10/hook",
+    "https://[fd00::1]/hook",
+    "https://169.254.10.1/hook",
+    "https://[fe80::1]/hook",
+    "https://100.64.0.1/hook",
+    "https://224.0.0.1/hook",
+    "https://0.0.0.0/hook",
+    "https://[::]/hook",
+    "https://255.255.255.255/hook",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://[fd00:ec2::254]/latest/meta-data/",
+    "https://[::ffff:169.254.169.254]/",
+    "https://metadata.google.internal/computeMetadata/v1/",
+    "https://host.docker.internal/hook",
+    "https://intranet/hook",
+  ];
+  for (const url of refused) {
+    assert.deepEqual(
+      urlIssues("webhook", url),
+      [
+        "notification_preferences.channels.webhook.url: must be on the public internet (not a " +
+        "loopback, private, link-local, shared, multicast, unspecified or metadata address)",
+      ],
+      url,
+    );
+  }
+  assert.deepEqual(urlIssues("webhook", "https://user:pass@127.0.0.1/hook"), [
+    "notification_preferences.channels.webhook.url: must not contain a user name or password",
+  ]);
+  assert.deepEqual(urlIssues("webhook", "https://user:pass@hooks.example.com/hook"), [
+    "notification_preferences.channels.webhook.url: must not contain a user name or password",
+  ]);
+  assert.deepEqual(urlIssues("webhook", "http://hooks.example.com/hook"), [
+    "notification_preferences.channels.webhook.url: must be an https URL",
+  ]);
+  assert.deepEqual(urlIssues("webhook", "https://hooks.example.com:8443/hook"), []);
+});
+
+Deno.test("Discord and Slack channels post only to their own webhooks", () => {
+  const discord = "notification_preferences.channels.discord.url: must be a Discord webhook URL " +
+    "(https://discord.com/api/webhooks/...)";
+  const slack = "notification_preferences.channels.slack.url: must be a Slack incoming webhook " +
+    "URL (https://hooks.slack.com/services/...)";
+  const cases: [string, string, string[]][] = [
+    ["discord", "https://discord.com/api/webhooks/123/abc", []],
+    ["discord", "https://discordapp.com/api/webhooks/123/abc", []],
+    ["discord", "https://discord.com/api/v10/webhooks/123/abc", []],
+    ["discord", "https://canary.discord.com/api/webhooks/123/abc", []],
+    ["discord", "https://discord.com/api/users/@me", [discord]],
+    ["discord", "https://discord.com/api/webhooks/123", [discord]],
+    ["discord", "https://discord.com.evil.example/api/webhooks/1/a", [discord]],
+    ["discord", "https://evil.example/api/webhooks/1/a", [discord]],
+    ["discord", "https://discord.com:8443/api/webhooks/1/a", [discord]],
+    ["discord", "https://discord.com./api/webhooks/1/a", [discord]],
+    ["discord", "https://hooks.slack.com/services/T/B/x", [discord]],
+    ["slack", "https://hooks.slack.com/services/T0/B0/xyz", []],
+    ["slack", "https://hooks.slack.com/workflows/T0/A0/1/x", [slack]],
+    ["slack", "https://slack.com/services/T0/B0/xyz", [slack]],
+    ["slack", "https://hooks.slack.com.evil.example/services/T/B/x", [slack]],
+    ["slack", "https://discord.com/api/webhooks/123/abc", [slack]],
+    ["webhook", "https://discord.com/api/webhooks/123/abc", []],
+  ];
+  for (const [channel, url, issues] of cases) {
+    assert.deepEqual(urlIssues(channel, url), issues, `${channel} ${url}`);
+  }
+});
+
+Deno.test("NOTIFY_ALLOW_PRIVATE_HOSTS lets local receivers stand in for any channel, and nothing else", () => {
+  for (const channel of ["webhook", "discord", "slack"]) {
+    for (
+      const url of [
+        "http://127.0.0.1:9000/hook",
+        "http://localhost:9000/hook",
+        "http://[::1]:9/h",
+        "https://192.168.1.20/h",
+      ]
+    ) {
+      assert.deepEqual(urlIssues(channel, url, true), [], `${channel} ${url}`);
+      assert.equal(urlIssues(channel, url, false).length, 1, `${channel} ${url} without the flag`);
+    }
+  }
+  // Public hosts keep every rule, and metadata and unspecified addresses stay refused.
+  assert.equal(urlIssues("webhook", "http://hooks.example.com/h", true).length, 1);
+  assert.equal(urlIssues("discord", "https://evil.example/api/webhooks/1/a", true).length, 1);
+  assert.equal(urlIssues("webhook", "http://169.254.169.254/", true).length, 1);
+  assert.equal(urlIssues("webhook", "http://0.0.0.0:9000/", true).length, 1);
+  assert.equal(urlIssues("webhook", "http://user:pass@127.0.0.1:9000/", true).length, 1);
+});
+
+Deno.test("a patch that touches notification preferences re-checks every channel URL", () => {
+  const current = row({
+    notification_preferences: { channels: { webhook: { url: "http://127.0.0.1:9/h" } } },
+  });
+  assert.deepEqual(
+    paths(() =>
+      parseConfigPatch({ notification_preferences: { events: ["filled"] } }, current, env)
+    ),
+    ["notification_preferences.channels.webhook.url"],
+  );
+  assert.deepEqual(
+    paths(() =>
+      parseConfigPatch(
+        { notification_preferences: { channels: { webhook: { url: "https://[::1]/h" } } } },
+        row(),
+        env,
+      )
+    ),
+    ["notification_preferences.channels.webhook.url"],
+  );
+});
+
 Deno.test("patch keeps every settings key it does not send, nested sizing included", () => {
   const current = row();
   const changes = parseConfigPatch({ settings: { sizing: { value: 9 } } }, current, env);
@@ -211,7 +354,7 @@ Deno.test("patch merges channels: unsent channels stay, sent keys merge, null re
   const current = row({
     notification_preferences: {
       channels: {
-        slack: { url: "https://hooks.slack.com/a", enabled: true },
+        slack: { url: "https://hooks.slack.com/services/T0/B0/a", enabled: true },
         discord: { url: "https://discord.com/api/webhooks/1/a" },
       },
       events: ["filled"],
@@ -232,7 +375,7 @@ Deno.test("patch merges channels: unsent channels stay, sent keys merge, null re
   );
   assert.deepEqual(changes.notification_preferences, {
     channels: {
-      slack: { url: "https://hooks.slack.com/a", enabled: false },
+      slack: { url: "https://hooks.slack.com/services/T0/B0/a", enabled: false },
       webhook: { url: "https://me.dev/h" },
     },
     events: ["filled"],

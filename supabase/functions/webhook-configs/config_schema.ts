@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ApiError, ErrorCode, type Issue, summarizeIssues } from "../_shared/http/errors.ts";
 import type { FunctionEnv } from "../_shared/config/env.ts";
 import { formatJsonPath } from "../_shared/http/body.ts";
+import { notificationUrlProblem } from "../_shared/http/notification_url.ts";
 import {
   defaultSettings,
   type Settings,
@@ -40,8 +41,17 @@ export const readOnlyConfigFields = [
   "security_token_hash",
 ] as const;
 
-const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http or https URL" })
-  .max(2048, "must be at most 2048 characters");
+/**
+ * The shape of a channel URL. What each channel may post to (https, public hosts, Discord and
+ * Slack webhooks) depends on the deployment, so `checkedChannels` checks it after the shape.
+ */
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an https URL" })
+  .max(2048, "must be at most 2048 characters")
+  .meta({
+    description: "An https URL on the public internet, without a user name or password. " +
+      "A Discord channel takes a Discord webhook (https://discord.com/api/webhooks/...), a " +
+      "Slack channel a Slack incoming webhook (https://hooks.slack.com/services/...).",
+  });
 
 /** One notification channel: where to POST, and whether it is on (default on). */
 export const channelSchema = z.strictObject({
@@ -166,8 +176,11 @@ export function parseCreateConfig(body: unknown, env: FunctionEnv): NewConfigVal
     name: input.name,
     description: input.description ?? null,
     is_active: input.is_active ?? true,
-    // Already validated as part of the body.
-    notification_preferences: normalizePreferences(input.notification_preferences ?? {}),
+    // Already validated as part of the body; the URLs are checked against their channels here.
+    notification_preferences: checkedChannels(
+      normalizePreferences(input.notification_preferences ?? {}),
+      env,
+    ),
     settings,
   };
 }
@@ -196,8 +209,11 @@ export function parseConfigPatch(
       normalizePreferences(current.notification_preferences),
       input.notification_preferences,
     );
-    changes.notification_preferences = normalizePreferences(
-      validated(notificationPreferencesSchema, merged, ["notification_preferences"]),
+    changes.notification_preferences = checkedChannels(
+      normalizePreferences(
+        validated(notificationPreferencesSchema, merged, ["notification_preferences"]),
+      ),
+      env,
     );
   }
   return changes;
@@ -239,6 +255,31 @@ export function normalizePreferences(prefs: JsonObject): NotificationPreferences
   const channels = isPlainObject(prefs.channels) ? prefs.channels : {};
   const events = Array.isArray(prefs.events) ? [...new Set(prefs.events)] : [];
   return { channels, events } as NotificationPreferences;
+}
+
+/**
+ * The preferences, once every channel's URL is one that channel may post to: https on the
+ * public internet, Discord and Slack only to their own webhooks (docs/interface.md section 9).
+ * Throws 400 `invalid_payload` naming each refused `notification_preferences.channels.<c>.url`.
+ */
+export function checkedChannels(
+  prefs: NotificationPreferences,
+  env: Pick<FunctionEnv, "notifyAllowPrivateHosts">,
+): NotificationPreferences {
+  const options = { allowPrivateHosts: env.notifyAllowPrivateHosts };
+  const issues: Issue[] = [];
+  for (const [channel, value] of Object.entries(prefs.channels ?? {})) {
+    if (!value) continue;
+    const problem = notificationUrlProblem(channel as NotificationChannel, value.url, options);
+    if (problem) {
+      issues.push({
+        path: formatJsonPath(["notification_preferences", "channels", channel, "url"]),
+        message: problem,
+      });
+    }
+  }
+  if (issues.length > 0) throw invalidPayload(issues);
+  return prefs;
 }
 
 /** Zod issues as `{path, message}`, one per unknown key, with `prefix` before each path. */

@@ -239,6 +239,39 @@ Deno.test("an invalid create body is 400 invalid_payload before any query", asyn
   ]);
 });
 
+Deno.test("without NOTIFY_ALLOW_PRIVATE_HOSTS a local or non-https notification URL is 400 naming the field", async () => {
+  assert.equal(env.notifyAllowPrivateHosts, false);
+  const { handle } = setup();
+  const token = await hs256(userClaims());
+  const cases: [string, string, RegExp][] = [
+    ["webhook", "http://127.0.0.1:9000/hook", /public internet/],
+    ["webhook", "https://[::ffff:127.0.0.1]/hook", /public internet/],
+    ["webhook", "https://169.254.169.254/latest/meta-data/", /public internet/],
+    ["webhook", "https://user:pass@hooks.example.com/hook", /user name or password/],
+    ["webhook", "http://hooks.example.com/hook", /https/],
+    ["discord", "https://evil.example.com/api/webhooks/1/a", /Discord webhook/],
+    ["slack", "https://hooks.slack.com.evil.example/services/T/B/x", /Slack incoming webhook/],
+  ];
+  for (const [channel, url, message] of cases) {
+    const res = await call(handle, "POST", "/webhook-configs", {
+      token,
+      body: JSON.stringify({
+        name: "n",
+        notification_preferences: { channels: { [channel]: { url } } },
+      }),
+    });
+    assert.equal(res.status, 400, url);
+    const body = await res.json();
+    assert.equal(body.error.code, "invalid_payload", url);
+    assert.deepEqual(
+      body.error.issues.map((i: { path: string }) => i.path),
+      [`notification_preferences.channels.${channel}.url`],
+      url,
+    );
+    assert.match(body.error.issues[0].message, message, url);
+  }
+});
+
 Deno.test("bad paging parameters are 400 invalid_payload before any query", async () => {
   const { handle } = setup();
   const token = await hs256(userClaims());

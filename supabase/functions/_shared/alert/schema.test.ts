@@ -10,6 +10,7 @@ import {
   knownAlertFields,
   normalizeTicker,
   parseAlert,
+  tickerPattern,
 } from "./schema.ts";
 import type { NormalizedAlert } from "./types.ts";
 
@@ -126,6 +127,9 @@ Deno.test("ticker: the exchange prefix is removed and the rest upper-cased", () 
     ["BTC/USD", "BTC/USD"],
     ["BF-B", "BF-B"],
     ["A1234567890123456789", "A1234567890123456789"],
+    [".A", ".A"],
+    ["1", "1"],
+    ["X:Y:brk-b", "BRK-B"],
   ];
   for (const [ticker, expected] of cases) {
     assert.equal(accept({ ticker }).ticker, expected, ticker);
@@ -143,6 +147,22 @@ Deno.test("ticker: missing, empty or not a symbol is refused", () => {
     ["AAPL$", /must be a symbol/],
     ["ES1!", /must be a symbol/],
     ["A12345678901234567890", /must be a symbol/],
+    // Not a letter or digit among them: ".." made the broker client request GET /v2/.
+    [".", /at least one letter or digit/],
+    ["..", /at least one letter or digit/],
+    ["NASDAQ:..", /at least one letter or digit/],
+    ["/", /must be a symbol/],
+    ["-./", /must be a symbol/],
+    // Checked before case folding, so nothing that upper-cases into ASCII passes.
+    ["ß", /ASCII/],
+    ["straße", /ASCII/],
+    ["ﬁ", /ASCII/],
+    ["ı", /ASCII/],
+    ["ÄPFEL", /ASCII/],
+    ["ＡＡＰＬ", /ASCII/],
+    ["AAPL\u200b", /ASCII/],
+    ["AA\nPL", /must be a symbol/],
+    ["A_B", /must be a symbol/],
     [123, /must be a string/],
     [null, /must be a string/],
     [["AAPL"], /must be a string/],
@@ -153,7 +173,23 @@ Deno.test("ticker: missing, empty or not a symbol is refused", () => {
     const err = rejectBody(body);
     assert.equal(err.issues?.[0]?.path, "ticker");
     assert.match(err.issues?.[0]?.message ?? "", message, String(ticker));
+    if (typeof ticker === "string") assert.equal(normalizeTicker(ticker), null, ticker);
   }
+});
+
+Deno.test("tickerPattern holds what an accepted ticker is, upper case only", () => {
+  const cases: [string, boolean][] = [
+    ["AAPL", true],
+    ["BTC/USD", true],
+    ["BRK.B", true],
+    ["aapl", false],
+    [".", false],
+    ["..", false],
+    ["SS", true],
+    ["ß", false],
+    ["", false],
+  ];
+  for (const [symbol, ok] of cases) assert.equal(tickerPattern.test(symbol), ok, symbol);
 });
 
 Deno.test("action: each value in any case, trimmed", () => {
@@ -690,7 +726,7 @@ let validCount = 0;
 function parsesOrRefusesWith400(text: string): void {
   try {
     const { alert, payload } = parseAlert(parseJsonBody(new TextEncoder().encode(text)));
-    assert.match(alert.ticker, /^[A-Z0-9./-]{1,20}$/);
+    assert.match(alert.ticker, tickerPattern);
     for (const field of ["quantity", "limit_price", "stop_price", "price"] as const) {
       const value = alert[field];
       if (value !== undefined) assert.ok(value > 0 && value <= 1e9, `${field}=${value}`);

@@ -6,6 +6,13 @@ import { extractBodyToken, storedPayload } from "./payload.ts";
 import { isPlainObject } from "../util/merge_deep.ts";
 import { findUnresolvedPlaceholders } from "./placeholders.ts";
 import {
+  normalizeTicker,
+  stripExchangePrefix,
+  symbolPattern,
+  symbolRule,
+  tickerPattern,
+} from "./symbol.ts";
+import {
   type Action,
   actionAliases,
   actions,
@@ -16,6 +23,7 @@ import {
 } from "./types.ts";
 
 export { extractBodyToken };
+export { normalizeTicker, stripExchangePrefix, symbolPattern, tickerPattern };
 
 /** Upper bound for every price and money amount in an alert. */
 export const MAX_PRICE = 1e9;
@@ -28,18 +36,8 @@ export const MAX_TAKE_PROFIT_PERCENT = 1000;
 /** Longest `id` / `alert_id` kept, so the de-duplication key stays short. */
 export const MAX_ID_LENGTH = 200;
 
-/**
- * A symbol after the exchange prefix is removed and it is upper-cased: what an accepted alert
- * carries, and so what a prefetch hint to process-order may name.
- */
-export const tickerPattern = /^[A-Z0-9./-]{1,20}$/;
 /** A decimal number in a string: "12.5", " 3 ", "-4", "1e3"; not "abc", "0x10" or "". */
 const decimalPattern = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
-
-/** "NASDAQ:AAPL" → "AAPL", " btcusd " → "BTCUSD": the exchange prefix is what precedes a colon. */
-export function normalizeTicker(raw: string): string {
-  return raw.slice(raw.lastIndexOf(":") + 1).trim().toUpperCase();
-}
 
 function requiredMessage(expected: string) {
   return (issue: { input?: unknown }) => issue.input === undefined ? "is required" : expected;
@@ -168,12 +166,11 @@ function exitLeg(percent: ReturnType<typeof positiveNumber>, description: string
  */
 const canonicalFields = {
   ticker: z.string({ error: requiredMessage('must be a string such as "AAPL" or "NASDAQ:AAPL"') })
-    .overwrite(normalizeTicker)
+    .overwrite(stripExchangePrefix)
     .pipe(
-      z.string().regex(tickerPattern, {
-        error: "must be a symbol of 1 to 20 letters, digits, '.', '/' or '-' after any prefix " +
-          'such as "NASDAQ:"',
-      }),
+      z.string().regex(symbolPattern, {
+        error: `must be ${symbolRule}, after any prefix such as "NASDAQ:"`,
+      }).overwrite((symbol) => symbol.toUpperCase()),
     )
     .meta({ description: 'The symbol, such as "AAPL" or "NASDAQ:AAPL"; the prefix is removed.' }),
   action: actionField,
@@ -465,7 +462,7 @@ function optionIssues(payload: Record<string, unknown>): Issue[] {
     .map((path) => ({ path, message: "is an option field" }));
   for (const field of ["ticker", "symbol"]) {
     const value = payload[field];
-    if (typeof value === "string" && optionSymbol.test(normalizeTicker(value))) {
+    if (typeof value === "string" && optionSymbol.test(stripExchangePrefix(value).toUpperCase())) {
       issues.push({ path: field, message: "is an option symbol" });
     }
   }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { FunctionEnv } from "./env.ts";
 import { isPlainObject, type JsonObject, mergeDeep } from "../util/merge_deep.ts";
+import { symbolPattern, symbolRule } from "../alert/symbol.ts";
 
 /**
  * The trading settings of one webhook config (docs/interface.md §5). Every key has a default;
@@ -24,7 +25,9 @@ export const tradingHours = ["regular", "extended", "any"] as const;
 
 const positiveLimit = z.number().positive().max(1e12).nullable();
 const countLimit = z.number().int().min(0).max(1_000_000).nullable();
-const symbol = z.string().trim().min(1).max(32).transform((s) => s.toUpperCase());
+/** A symbol as alerts carry it (docs/interface.md section 9): checked as sent, then upper-cased. */
+const symbol = z.string().trim().regex(symbolPattern, { error: `must be ${symbolRule}` })
+  .transform((s) => s.toUpperCase());
 
 export const sizingSchema = z.strictObject({
   method: z.enum(sizingMethods),
@@ -51,6 +54,11 @@ export const settingsSchema = z.strictObject({
   default_time_in_force: z.enum(timesInForce),
   /** One of the owner's broker accounts (docs/interface.md section 8), or null. */
   broker_account_id: z.guid().nullable(),
+  /**
+   * Whether the deployment's legacy global `WEBHOOK_PASSPHRASE` opens this webhook as well as
+   * its own token (docs/interface.md section 3). Off unless the owner turns it on.
+   */
+  accept_legacy_passphrase: z.boolean(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -93,6 +101,7 @@ export function defaultSettings(env: FunctionEnv): Settings {
     default_order_type: "market",
     default_time_in_force: "day",
     broker_account_id: null,
+    accept_legacy_passphrase: false,
   };
 }
 
