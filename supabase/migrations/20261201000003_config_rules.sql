@@ -132,9 +132,12 @@ begin
           return v_path || ': must hold at most 1000 symbols';
         end if;
         for v_item in select value from jsonb_array_elements(v_value) loop
+          -- The rule of _shared/alert/symbol.ts: ASCII as sent, with a letter or a digit.
           if jsonb_typeof(v_item) <> 'string'
-             or char_length(public.js_trim(v_item #>> '{}')) not between 1 and 32 then
-            return v_path || ': every symbol must be a string of 1 to 32 characters';
+             or public.js_trim(v_item #>> '{}') !~ '^[A-Za-z0-9./-]{1,20}$'
+             or public.js_trim(v_item #>> '{}') !~ '[A-Za-z0-9]' then
+            return v_path || ': every symbol must be 1 to 20 ASCII letters, digits, dots, '
+              || 'slashes or dashes, with at least one letter or digit';
           end if;
         end loop;
       when 'broker_account_id' then

@@ -69,7 +69,7 @@ const symbolish = fc.oneof(
     "😀".repeat(16),
   ),
   fc.string({ maxLength: 40 }),
-  fc.constantFrom("X".repeat(32), "X".repeat(33), "😀".repeat(17)),
+  fc.constantFrom("X".repeat(20), "X".repeat(21), "😀".repeat(17), ".", "..", "ß", "BRK.B"),
 );
 
 function valueFor(key: string): fc.Arbitrary<Json> {
@@ -78,6 +78,8 @@ function valueFor(key: string): fc.Arbitrary<Json> {
   switch (key) {
     case "simulation":
     case "allow_short":
+    case "allow_add":
+    case "accept_legacy_passphrase":
       return fc.oneof(fc.boolean(), anyJson);
     case "sizing":
       return fc.oneof(
@@ -113,6 +115,8 @@ function validFor(key: string): fc.Arbitrary<Json> {
   switch (key) {
     case "simulation":
     case "allow_short":
+    case "allow_add":
+    case "accept_legacy_passphrase":
       return fc.boolean();
     case "sizing":
       return fc.record({

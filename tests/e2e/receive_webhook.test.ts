@@ -466,7 +466,9 @@ Deno.test("the legacy WEBHOOK_PASSPHRASE opens only a webhook whose settings acc
   const query = `?token=${encodeURIComponent(passphrase)}`;
 
   // Created through the API: the setting defaults to false, and the passphrase is a wrong token.
-  const created = await createViaApi(user.token, { name: "legacy" });
+  // A user of its own: this file's user already owns many configs, and the quota is 25.
+  const owner = await newUser("legacy-passphrase");
+  const created = await createViaApi(owner.token, { name: "legacy" });
   assert.equal(created.config.settings.accept_legacy_passphrase, false);
   for (
     const res of [
@@ -480,7 +482,7 @@ Deno.test("the legacy WEBHOOK_PASSPHRASE opens only a webhook whose settings acc
   assert.equal((await signalsOf(created.id)).length, 0);
 
   // Its owner turns it on: the passphrase opens this webhook, in the body or the query.
-  const patched = await api(user.token, "PATCH", `/${created.id}`, {
+  const patched = await api(owner.token, "PATCH", `/${created.id}`, {
     settings: { accept_legacy_passphrase: true },
   });
   assert.equal(patched.status, 200);
