@@ -14,7 +14,24 @@ create type public.delivery_status as enum ('pending', 'delivered', 'failed');
 create type public.notification_channel as enum ('webhook', 'discord', 'slack');
 
 /**
- * One notification to send (webhook, Discord or Slack) about a finished signal: an outbox,
+ * The events a notification can be about: a final signal status, or `warning` (an alert stored
+ * with warnings, which TradingView's discarded 202 would otherwise hide). The one definition:
+ * the delivery table, the preferences validator and `_shared/vocabulary.ts` (through
+ * tests/db/vocabulary.test.ts) follow it.
+ */
+create function public.is_notification_event(p_event text) returns boolean
+language sql immutable
+set search_path = ''
+as $$
+  select p_event = 'warning'
+      or coalesce(p_event = any (
+           select s::text from unnest(enum_range(null::public.signal_status)) s
+            where public.signal_status_is_final(s)
+         ), false)
+$$;
+
+/**
+ * One notification to send (webhook, Discord or Slack) about a finished signal or a warning: an outbox,
  * so a failing receiver is retried with backoff and never blocks or fails an order.
  */
 create table public.notification_deliveries (
@@ -24,7 +41,7 @@ create table public.notification_deliveries (
   signal_id uuid not null references public.webhook_signals (id) on delete cascade,
   channel public.notification_channel not null,
   url text not null,
-  event public.signal_status not null check (public.signal_status_is_final(event)),
+  event text not null check (public.is_notification_event(event)),
   payload jsonb not null,
   status public.delivery_status not null default 'pending',
   attempts integer not null default 0,
@@ -63,10 +80,14 @@ create trigger notification_deliveries_touch_updated_at
 -- =====================================================================================
 
 /**
- * Records a signal's arrival and every status change as an order event, and queues the
- * notifications its owner asked for when the signal reaches a final state.
+ * Queues one delivery per enabled channel of the signal's webhook whose owner asked for
+ * `p_event`: the final-status notifications and the warnings share it.
  */
-create function public.on_signal_status_change() returns trigger
+create function public.queue_notifications(
+  p_signal public.webhook_signals,
+  p_event text,
+  p_payload jsonb
+) returns void
 language plpgsql
 security definer
 set search_path = ''
@@ -76,6 +97,38 @@ declare
   v_channel public.notification_channel;
   v_settings jsonb;
   v_url text;
+begin
+  if p_signal.config_id is null then
+    return;
+  end if;
+  select notification_preferences into v_prefs
+    from public.webhook_configs where id = p_signal.config_id;
+  if v_prefs is null or not coalesce(v_prefs -> 'events', '[]'::jsonb) ? p_event then
+    return;
+  end if;
+  for v_channel in select unnest(enum_range(null::public.notification_channel)) loop
+    v_settings := v_prefs -> 'channels' -> v_channel::text;
+    v_url := v_settings ->> 'url';
+    if v_url is not null and coalesce((v_settings ->> 'enabled')::boolean, true) then
+      insert into public.notification_deliveries
+        (user_id, config_id, signal_id, channel, url, event, payload)
+      values (p_signal.user_id, p_signal.config_id, p_signal.id, v_channel, v_url, p_event,
+              p_payload);
+    end if;
+  end loop;
+end;
+$$;
+
+/**
+ * Records a signal's arrival and every status change as an order event. An alert stored with
+ * warnings queues a `warning` notification; a final status queues its notification, which
+ * says what filled: each order's side, quantity filled, average price and status.
+ */
+create function public.on_signal_status_change() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
 begin
   insert into public.order_events (signal_id, user_id, event, detail)
   values (
@@ -87,28 +140,29 @@ begin
     ))
   );
 
-  if tg_op = 'UPDATE' and public.signal_status_is_final(new.status)
-     and new.config_id is not null then
-    select notification_preferences into v_prefs
-      from public.webhook_configs where id = new.config_id;
-    if v_prefs is not null and coalesce(v_prefs -> 'events', '[]'::jsonb) ? new.status::text then
-      for v_channel in select unnest(enum_range(null::public.notification_channel)) loop
-        v_settings := v_prefs -> 'channels' -> v_channel::text;
-        v_url := v_settings ->> 'url';
-        if v_url is not null and coalesce((v_settings ->> 'enabled')::boolean, true) then
-          insert into public.notification_deliveries
-            (user_id, config_id, signal_id, channel, url, event, payload)
-          values (
-            new.user_id, new.config_id, new.id, v_channel, v_url, new.status,
-            jsonb_strip_nulls(jsonb_build_object(
-              'event', new.status, 'signal_id', new.id, 'config_id', new.config_id,
-              'ticker', new.ticker, 'action', new.action, 'quantity', new.quantity,
-              'reason', new.reason, 'at', clock_timestamp()
-            ))
-          );
-        end if;
-      end loop;
-    end if;
+  if tg_op = 'INSERT' and cardinality(new.warnings) > 0 then
+    perform public.queue_notifications(new, 'warning', jsonb_build_object(
+      'event', 'warning', 'signal_id', new.id, 'config_id', new.config_id,
+      'ticker', new.ticker, 'action', new.action, 'warnings', to_jsonb(new.warnings),
+      'at', clock_timestamp()
+    ));
+  elsif tg_op = 'UPDATE' and public.signal_status_is_final(new.status) then
+    perform public.queue_notifications(new, new.status::text, jsonb_strip_nulls(
+      jsonb_build_object(
+        'event', new.status, 'signal_id', new.id, 'config_id', new.config_id,
+        'ticker', new.ticker, 'action', new.action, 'quantity', new.quantity,
+        'reason', new.reason, 'error_code', new.error_code,
+        'fills', (
+          select jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                   'purpose', o.purpose, 'side', o.side, 'symbol', o.symbol,
+                   'status', o.status, 'filled_qty', o.filled_qty,
+                   'filled_avg_price', o.filled_avg_price
+                 )) order by o.created_at)
+            from public.orders o where o.signal_id = new.id
+        ),
+        'at', clock_timestamp()
+      )
+    ));
   end if;
   return null;
 end;

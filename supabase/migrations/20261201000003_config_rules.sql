@@ -245,9 +245,9 @@ begin
           return v_path || ': must list at most 20 events';
         end if;
         for v_item in select value from jsonb_array_elements(v_value) loop
-          if jsonb_typeof(v_item) <> 'string' or (v_item #>> '{}') not in
-               ('submitted', 'filled', 'rejected', 'ignored', 'failed') then
-            return v_path || ': every event must be submitted, filled, rejected, ignored or failed';
+          if jsonb_typeof(v_item) <> 'string'
+             or not public.is_notification_event(v_item #>> '{}') then
+            return v_path || ': every event must be a final signal status or warning';
           end if;
         end loop;
       else

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { withDb } from "../support/stack.ts";
 import {
   finalSignalStatuses,
+  notificationEvents,
   orderStatusesThatNeverFill,
+  signalStatuses,
 } from "../../supabase/functions/_shared/vocabulary.ts";
 
 Deno.test("finalSignalStatuses are the statuses signal_status_is_final holds, in enum order", async () => {
@@ -24,4 +26,13 @@ Deno.test("orderStatusesThatNeverFill are the statuses order_status_never_fills 
                       where public.order_status_never_fills(s)) as dead`
   );
   assert.deepEqual(row.dead, [...orderStatusesThatNeverFill]);
+});
+
+Deno.test("notificationEvents are what is_notification_event holds: final statuses and warning", async () => {
+  const candidates = [...signalStatuses, "warning", "warnings", "", "Filled"];
+  const [row] = await withDb((sql) =>
+    sql`select array(select e from unnest(${candidates}::text[]) e
+                      where public.is_notification_event(e)) as events`
+  );
+  assert.deepEqual(row.events, [...notificationEvents]);
 });

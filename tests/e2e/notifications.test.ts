@@ -56,11 +56,56 @@ Deno.test("a filled signal is posted to the webhook and Discord receivers", asyn
     assert.equal(payload.ticker, "AAPL");
     assert.equal(payload.action, "buy");
     assert.equal(payload.quantity, 2);
+    // What filled, how many and at what price.
+    assert.deepEqual(payload.fills, [{
+      purpose: "open",
+      side: "buy",
+      symbol: "AAPL",
+      status: "filled",
+      filled_qty: 2,
+      filled_avg_price: 190.5,
+    }]);
     const line = discord.bodies[0] as { content: string };
-    assert.match(line.content, /^filled: buy 2 AAPL/);
+    assert.match(line.content, /^filled: buy 2 AAPL .*; bought 2 at 190\.5$/);
   } finally {
     await hook.close();
     await discord.close();
+  }
+});
+
+Deno.test("an alert stored with warnings is a warning notification for a webhook that asks", async () => {
+  const hook = receiver(200);
+  const quiet = receiver(200);
+  try {
+    const asks = await createConfig(user.id, {
+      simulation: true,
+      notification_preferences: { events: ["warning"], channels: { webhook: { url: hook.url } } },
+    });
+    const ignores = await createConfig(user.id, {
+      simulation: true,
+      notification_preferences: { events: ["filled"], channels: { webhook: { url: quiet.url } } },
+    });
+    const id = await sendAlert(asks, alert({ qantity: 5 }));
+    const other = await sendAlert(ignores, alert({ qantity: 5 }));
+    await waitFor(
+      () => deliveries(id),
+      (rows) => rows.some((r) => r.status === "delivered"),
+      "the warning delivery",
+    );
+    const payload = hook.bodies[0] as Record<string, unknown>;
+    assert.equal(payload.event, "warning");
+    assert.equal(payload.signal_id, id);
+    assert.deepEqual(payload.warnings, ["unknown field 'qantity' was stored but ignored"]);
+    const otherEvents = await withDb((sql) =>
+      sql`select event from public.notification_deliveries where signal_id = ${other}`
+    );
+    assert.ok(
+      otherEvents.every((r) => r.event !== "warning"),
+      "a webhook that did not ask gets no warning",
+    );
+  } finally {
+    await hook.close();
+    await quiet.close();
   }
 });
 

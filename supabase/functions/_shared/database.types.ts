@@ -35,14 +35,14 @@ export type Database = {
                   ]
                 },"notification_deliveries": {
                   Row: {
-                    "attempts": number,"channel": Database["public"]['Enums']["notification_channel"],"config_id": string | null,"created_at": string,"delivered_at": string | null,"event": Database["public"]['Enums']["signal_status"],"id": string,"last_error": string | null,"last_status_code": number | null,"next_attempt_at": string,"payload": NonNullable<Json>,"signal_id": string,"status": Database["public"]['Enums']["delivery_status"],"updated_at": string,"url": string,"user_id": string
+                    "attempts": number,"channel": Database["public"]['Enums']["notification_channel"],"config_id": string | null,"created_at": string,"delivered_at": string | null,"event": string,"id": string,"last_error": string | null,"last_status_code": number | null,"next_attempt_at": string,"payload": NonNullable<Json>,"signal_id": string,"status": Database["public"]['Enums']["delivery_status"],"updated_at": string,"url": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "attempts"?: number,"channel": Database["public"]['Enums']["notification_channel"],"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event": Database["public"]['Enums']["signal_status"],"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload": NonNullable<Json>,"signal_id": string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url": string,"user_id": string
+                    "attempts"?: number,"channel": Database["public"]['Enums']["notification_channel"],"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event": string,"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload": NonNullable<Json>,"signal_id": string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url": string,"user_id": string
                   }
                   Update: {
-                    "attempts"?: number,"channel"?: Database["public"]['Enums']["notification_channel"],"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event"?: Database["public"]['Enums']["signal_status"],"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload"?: NonNullable<Json>,"signal_id"?: string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url"?: string,"user_id"?: string
+                    "attempts"?: number,"channel"?: Database["public"]['Enums']["notification_channel"],"config_id"?: string | null,"created_at"?: string,"delivered_at"?: string | null,"event"?: string,"id"?: string,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"payload"?: NonNullable<Json>,"signal_id"?: string,"status"?: Database["public"]['Enums']["delivery_status"],"updated_at"?: string,"url"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -211,6 +211,9 @@ isOneToOne: false
 "ingest_signal":
 { Args: { "p_alert": Json,"p_body_legacy": boolean,"p_body_token_hash": string,"p_config_id": string,"p_dedupe_key": string,"p_default_duplicate_window_seconds": number,"p_default_rate_limit_per_minute": number,"p_outer_legacy": boolean,"p_outer_token_hash": string,"p_parse_failed": boolean,"p_payload": Json,"p_payload_invalid": boolean,"p_warnings": (string)[] }; Returns: Json
                            },
+"is_notification_event":
+{ Args: { "p_event": string }; Returns: boolean
+                           },
 "js_trim":
 { Args: { "p": string }; Returns: string
                            },
@@ -228,6 +231,9 @@ isOneToOne: false
                            },
 "order_status_never_fills":
 { Args: { "p_status": Database["public"]['Enums']["order_status"] }; Returns: boolean
+                           },
+"queue_notifications":
+{ Args: { "p_event": string,"p_payload": Json,"p_signal": Omit<Database["public"]['Tables']["webhook_signals"]['Row'], Database["public"]['Tables']["webhook_signals"]['ComputedFields']> }; Returns: undefined
                            },
 "record_decision":
 { Args: { "p_broker": Database["public"]['Enums']["broker_kind"],"p_detail": Json,"p_intents": Json,"p_signal_id": string }; Returns: Json

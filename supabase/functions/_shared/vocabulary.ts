@@ -39,6 +39,13 @@ export const finalSignalStatuses = [
 export type FinalSignalStatus = typeof finalSignalStatuses[number];
 
 /**
+ * The events a notification can be about, as `public.is_notification_event` holds: a final
+ * signal status, or `warning` for an alert stored with warnings.
+ */
+export const notificationEvents = [...finalSignalStatuses, "warning"] as const;
+export type NotificationEvent = typeof notificationEvents[number];
+
+/**
  * The statuses `public.order_status_never_fills` holds, in enum order: the broker ended the
  * order (or we never got it there), so it will never fill.
  */

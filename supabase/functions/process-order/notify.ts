@@ -49,16 +49,27 @@ export const dnsResolver: Resolver = async (hostname, signal) => {
 const BATCH = 20;
 
 /**
- * One line a person reads in a chat channel.
+ * One line a person reads in a chat channel: what happened, what filled at what price, or
+ * which fields a warning is about.
  *
- * @example summaryLine({event:"filled",action:"buy",quantity:1,ticker:"AAPL",reason:"..."})
- * // "filled: buy 1 AAPL (...)"
+ * @example summaryLine({event:"filled",action:"buy",quantity:1,ticker:"AAPL",reason:"...",
+ *   fills:[{side:"buy",filled_qty:1,filled_avg_price:190.5,status:"filled"}]})
+ * // "filled: buy 1 AAPL (...); bought 1 at 190.5"
  */
 export function summaryLine(payload: Record<string, unknown>): string {
   const what = [payload.action, payload.quantity, payload.ticker]
     .filter((v) => v !== undefined && v !== null).join(" ");
   const reason = typeof payload.reason === "string" && payload.reason ? ` (${payload.reason})` : "";
-  return `${payload.event ?? "signal"}: ${what}${reason}`;
+  const fills = Array.isArray(payload.fills)
+    ? (payload.fills as Record<string, unknown>[])
+      .filter((f) => Number(f.filled_qty) > 0)
+      .map((f) =>
+        `${f.side === "sell" ? "sold" : "bought"} ${f.filled_qty} at ${f.filled_avg_price}`
+      )
+    : [];
+  const warnings = Array.isArray(payload.warnings) ? payload.warnings as string[] : [];
+  const more = [...fills, ...warnings].join("; ");
+  return `${payload.event ?? "signal"}: ${what}${reason}${more ? `; ${more}` : ""}`;
 }
 
 /** The JSON body posted to a channel: Discord and Slack get a line, webhooks the payload. */

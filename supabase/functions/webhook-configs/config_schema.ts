@@ -15,6 +15,8 @@ import {
   finalSignalStatuses,
   type NotificationChannel,
   notificationChannels,
+  type NotificationEvent,
+  notificationEvents,
 } from "../_shared/vocabulary.ts";
 
 /**
@@ -24,11 +26,10 @@ import {
  */
 
 /**
- * Final signal statuses a user can be notified about (`public.signal_status_is_final`); the
- * SQL trigger matches them by name.
+ * What a user can be notified about (`public.is_notification_event`): a final signal status, or
+ * `warning`; the SQL trigger matches them by name.
  */
-export const notificationEvents = finalSignalStatuses;
-export type NotificationEvent = typeof notificationEvents[number];
+export { type NotificationEvent, notificationEvents };
 
 /** Fields the server owns. Sending one is refused by name rather than as an unknown field. */
 export const readOnlyConfigFields = [
