@@ -26,9 +26,11 @@ export interface BrokerAccountKeys {
 
 /** The account reads and writes process-order makes; `sqlOrderStore` implements them. */
 export interface AccountStore {
-  brokerAccount(accountId: string): Promise<BrokerAccountState | null>;
-  brokerAccountKeys(accountId: string): Promise<BrokerAccountKeys | null>;
-  markBrokerAccountInvalid(accountId: string, reason: string): Promise<void>;
+  /** The account, when it exists and belongs to `userId` (the webhook's owner). */
+  brokerAccount(userId: string, accountId: string): Promise<BrokerAccountState | null>;
+  brokerAccountKeys(userId: string, accountId: string): Promise<BrokerAccountKeys | null>;
+  /** Marks the account `invalid`: the broker refused its keys. */
+  markBrokerAccountInvalid(userId: string, accountId: string): Promise<void>;
 }
 
 /** Why a live webhook cannot trade now; the signal ends `failed` with it. */
@@ -45,8 +47,11 @@ const CACHED_ACCOUNTS = 500;
 
 /** Builds and caches the broker of each account. */
 export interface AccountBrokers {
-  /** The broker of this account, built for its current keys, or the problem with it. */
-  liveBroker(accountId: string | null): Promise<LiveBroker>;
+  /**
+   * The broker of this account, built for its current keys, or the problem with it. Only an
+   * account of `userId`, the webhook's owner, is ever used.
+   */
+  liveBroker(userId: string, accountId: string | null): Promise<LiveBroker>;
   /** The cached broker of an account, without reading the database (for early reads). */
   cached(accountId: string): Broker | undefined;
 }
@@ -57,7 +62,7 @@ export function createAccountBrokers(deps: {
 }): AccountBrokers {
   const cache = new Map<string, { version: string; broker: Broker }>();
   return {
-    async liveBroker(accountId) {
+    async liveBroker(userId, accountId) {
       if (!accountId) {
         return {
           problem: {
@@ -66,7 +71,7 @@ export function createAccountBrokers(deps: {
           },
         };
       }
-      const account = await deps.store.brokerAccount(accountId);
+      const account = await deps.store.brokerAccount(userId, accountId);
       if (!account) {
         cache.delete(accountId);
         return {
@@ -87,8 +92,9 @@ export function createAccountBrokers(deps: {
         };
       }
       const known = cache.get(accountId);
+      // The version is the row's updated_at, which a re-key moves.
       if (known && known.version === account.version) return { broker: known.broker };
-      const keys = await deps.store.brokerAccountKeys(accountId);
+      const keys = await deps.store.brokerAccountKeys(userId, accountId);
       if (!keys) {
         return {
           problem: {
@@ -112,5 +118,6 @@ export function createAccountBrokers(deps: {
 export function refusesKeys(err: unknown): boolean {
   if (!(err instanceof BrokerError) || err.kind !== "rejected") return false;
   if (err.status === 401) return true;
-  return err.status === 403 && /^\s*(forbidden|request is not authorized)\.?\s*$/i.test(err.message);
+  return err.status === 403 &&
+    /^\s*(forbidden|request is not authorized)\.?\s*$/i.test(err.message);
 }

@@ -6,11 +6,13 @@ import { generateWebhookToken, hashWebhookToken } from "../_shared/auth/webhook_
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { type PageQuery, parsePageQuery } from "./activity_schema.ts";
 import {
+  invalidPayload,
   parseConfigPatch,
   parseCreateConfig,
   presentConfig,
   webhookUrlFor,
 } from "./config_schema.ts";
+import type { Settings } from "../_shared/config/settings.ts";
 import { buildOpenApiDocument } from "./openapi/document.ts";
 import * as store from "./store.ts";
 import { isUuid } from "../_shared/util/uuid.ts";
@@ -65,14 +67,16 @@ export async function createConfig(ctx: UserContext): Promise<Response> {
   const id = crypto.randomUUID();
   const token = generateWebhookToken();
   const tokenHash = hashWebhookToken(token);
-  const row = await asUser(ctx.sql, ctx.user, (tx) =>
-    store.insertConfig(tx, {
+  const row = await asUser(ctx.sql, ctx.user, async (tx) => {
+    await requireOwnAccount(tx, values.settings);
+    return await store.insertConfig(tx, {
       id,
       userId: ctx.user.sub,
       webhookUrl: webhookUrlFor(ctx.env.supabaseUrl, id),
       tokenHash,
       values,
-    }));
+    });
+  });
   return jsonResponse(201, { data: presentConfig(row, ctx.env), security_token: token });
 }
 
@@ -95,9 +99,30 @@ export async function updateConfig(ctx: UserContext): Promise<Response> {
     const current = await store.selectConfig(tx, id, { forUpdate: true });
     if (!current) throw configNotFound();
     const changes = parseConfigPatch(body, current, ctx.env);
+    if (changes.settings) await requireOwnAccount(tx, changes.settings);
     return Object.keys(changes).length === 0 ? current : await store.updateConfig(tx, id, changes);
   });
   return jsonResponse(200, { data: presentConfig(row, ctx.env) });
+}
+
+/**
+ * A live config names one of the caller's own broker accounts, and any config names only
+ * one of theirs (docs/interface.md section 5). Checked in the caller's transaction, so row-level
+ * security decides: another user's account is as absent as one that does not exist.
+ */
+async function requireOwnAccount(tx: Tx, settings: Settings): Promise<void> {
+  const path = "settings.broker_account_id";
+  const accountId = settings.broker_account_id;
+  if (accountId === null) {
+    if (settings.simulation) return;
+    throw invalidPayload([{
+      path,
+      message: "a live config (simulation: false) must name one of your broker accounts",
+    }]);
+  }
+  if (!await store.brokerAccountVisible(tx, accountId)) {
+    throw invalidPayload([{ path, message: "is not one of your broker accounts" }]);
+  }
 }
 
 /** `DELETE /webhook-configs/{id}`: its signals and orders stay, with `config_id` null. */

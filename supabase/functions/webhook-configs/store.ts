@@ -105,6 +105,12 @@ export async function configExists(tx: Tx, id: string): Promise<boolean> {
 }
 
 /** Inserts a config owned by `userId`; RLS refuses any other owner. */
+/** Whether the caller can see this broker account, i.e. it is theirs (row-level security). */
+export async function brokerAccountVisible(tx: Tx, accountId: string): Promise<boolean> {
+  const rows = await tx`select 1 from public.broker_accounts where id = ${accountId}`;
+  return rows.length > 0;
+}
+
 export async function insertConfig(tx: Tx, row: {
   id: string;
   userId: string;

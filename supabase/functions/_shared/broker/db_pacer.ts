@@ -1,4 +1,10 @@
-import { DEFAULT_PACE, type Pacer, type PacerClock, type PacerRelease, systemClock } from "./pacer.ts";
+import {
+  DEFAULT_PACE,
+  type Pacer,
+  type PacerClock,
+  type PacerRelease,
+  systemClock,
+} from "./pacer.ts";
 import { BrokerError } from "./types.ts";
 
 /**

@@ -11,7 +11,10 @@ export interface FunctionEnv {
   serviceRoleKey?: string;
   alpacaKey?: string;
   alpacaSecret?: string;
+  /** Paper trading host (`ALPACA_API_URL`), without `/v2`. */
   alpacaUrl: string;
+  /** Live trading host (`ALPACA_LIVE_API_URL`), without `/v2`. */
+  alpacaLiveUrl: string;
   simulationMode: boolean;
   defaultOrderQuantity: number;
   positionSizingMethod: string;
@@ -63,6 +66,10 @@ export function readEnv(get: EnvGetter = (n) => Deno.env.get(n)): FunctionEnv {
     alpacaKey: nonEmpty("ALPACA_API_KEY"),
     alpacaSecret: nonEmpty("ALPACA_API_SECRET"),
     alpacaUrl: (nonEmpty("ALPACA_API_URL") ?? "https://paper-api.alpaca.markets").replace(
+      /\/+$/,
+      "",
+    ),
+    alpacaLiveUrl: (nonEmpty("ALPACA_LIVE_API_URL") ?? "https://api.alpaca.markets").replace(
       /\/+$/,
       "",
     ),

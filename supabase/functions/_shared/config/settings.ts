@@ -48,6 +48,12 @@ export const settingsSchema = z.strictObject({
   rate_limit_per_minute: z.number().int().min(0).max(100_000),
   default_order_type: z.enum(orderTypes),
   default_time_in_force: z.enum(timesInForce),
+  /**
+   * The caller's own broker account this webhook trades on (docs/interface.md section 8);
+   * a live webhook must name one (checked with the owner's rows in webhook-configs).
+   */
+  broker_account_id: z.guid("must be a broker account id (a uuid) or null")
+    .toLowerCase().nullable(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -82,6 +88,7 @@ export function defaultSettings(env: FunctionEnv): Settings {
     rate_limit_per_minute: 60,
     default_order_type: "market",
     default_time_in_force: "day",
+    broker_account_id: null,
   };
 }
 
