@@ -21,6 +21,7 @@
  * - `GET /__control/stats`: 200 `{"requests":n,"counts":{"POST /v2/orders":n,...},"count429":n,
  *   "orders":[...],"positions":[...],"account":{...}}`.
  * - `GET /__control/requests`: 200 with every recorded {@link RecordedRequest}.
+ * - `POST /__control/keys` with `{"keyId":"...","secretKey":"..."}`: accept another key pair.
  *
  * Routes are named `METHOD /template`, e.g. `POST /v2/orders` or `DELETE /v2/orders/{id}`; the
  * concrete path (`DELETE /v2/orders/abc`) matches too.
@@ -57,6 +58,8 @@ export interface RecordedRequest {
   body: unknown;
   /** Epoch milliseconds. */
   at: number;
+  /** The `APCA-API-KEY-ID` it was sent with (null without one): whose account it counts for. */
+  key_id: string | null;
 }
 
 /** Account balances in dollars. */
@@ -246,6 +249,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   let count429 = 0;
   let rateLimit: { perMinute: number; windowMs: number; hits: number[] } | null = null;
   let hung: Array<() => void> = [];
+  const extraKeys = extraKeyPairs();
 
   function defaultClock(): FakeClock {
     const now = Date.now();
@@ -652,7 +656,9 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     const key = req.headers.get("APCA-API-KEY-ID");
     const secret = req.headers.get("APCA-API-SECRET-KEY");
     if (!key || !secret) return alpacaError(401, 40110000, "request is not authorized");
-    if (key !== keyId || secret !== secretKey) return json(403, { message: "forbidden." });
+    if ((key !== keyId || secret !== secretKey) && !extraKeys.accepts(key, secret)) {
+      return json(403, { message: "forbidden." });
+    }
     return null;
   }
 
@@ -688,6 +694,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       route: `${req.method} ${found?.template ?? url.pathname}`,
       body,
       at: Date.now(),
+      key_id: req.headers.get("APCA-API-KEY-ID"),
     };
     requests.push(record);
 
@@ -740,6 +747,12 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
         return json(200, fake.stats());
       case "GET /requests":
         return json(200, requests);
+      case "POST /keys":
+        if (!body || typeof body.keyId !== "string" || typeof body.secretKey !== "string") {
+          return json(400, { message: "keyId and secretKey required" });
+        }
+        extraKeys.add(body.keyId, body.secretKey);
+        return json(204, null);
       default:
         return json(404, { message: `unknown control ${action}` });
     }
@@ -870,4 +883,17 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+}
+
+/**
+ * More key pairs the fake accepts besides its own (`POST /__control/keys`), so tests can
+ * connect several broker accounts and tell their requests apart by `key_id`. They share the
+ * fake's one account state; a reset keeps them, as connected accounts outlive a test.
+ */
+function extraKeyPairs() {
+  const pairs = new Map<string, string>();
+  return {
+    add: (keyId: string, secretKey: string) => void pairs.set(keyId, secretKey),
+    accepts: (keyId: string, secretKey: string) => pairs.get(keyId) === secretKey,
+  };
 }
