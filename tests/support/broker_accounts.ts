@@ -32,8 +32,7 @@ export async function freshKeys(): Promise<{ keyId: string; secretKey: string }>
 /** Connects a paper (or live) account of `userId` with these keys and returns its id. */
 export async function connectAccount(
   userId: string,
-  opts: { keyId?: string; secretKey?: string; environment?: "paper" | "live"; label?: string } =
-    {},
+  opts: { keyId?: string; secretKey?: string; environment?: "paper" | "live"; label?: string } = {},
 ): Promise<string> {
   const keyId = opts.keyId ?? FAKE_KEYS.keyId;
   const secretKey = opts.secretKey ?? FAKE_KEYS.secretKey;

@@ -54,6 +54,8 @@ export interface AccountBrokers {
   liveBroker(userId: string, accountId: string | null): Promise<LiveBroker>;
   /** The cached broker of an account, without reading the database (for early reads). */
   cached(accountId: string): Broker | undefined;
+  /** Drops an account's client, e.g. once the broker refused its keys. */
+  forget(accountId: string): void;
 }
 
 export function createAccountBrokers(deps: {
@@ -108,6 +110,7 @@ export function createAccountBrokers(deps: {
       return { broker };
     },
     cached: (accountId) => cache.get(accountId)?.broker,
+    forget: (accountId) => void cache.delete(accountId),
   };
 }
 

@@ -196,7 +196,11 @@ export function handler(req: Request): Promise<Response> {
         processClaimedSignal(claim, {
           store,
           liveBroker: accounts.liveBroker,
-          markAccountInvalid: accountStore.markBrokerAccountInvalid,
+          markAccountInvalid: (userId, accountId) => {
+            // Not even early reads go out with keys the broker has refused.
+            accounts.forget(accountId);
+            return accountStore.markBrokerAccountInvalid(userId, accountId);
+          },
           simulationBroker: (configId, price) =>
             createSimulationBroker({ configId, price, equity: env.simulationEquity, store }),
           defaults,
