@@ -78,7 +78,7 @@ async function secondProcessOrder(): Promise<{ url: string; stop(): Promise<void
   return { url, stop: () => stopChild(child) };
 }
 
-/** Drains the queue at `url` until `done()`, and returns how many signals this loop claimed. */
+/** Drains the queue at `url` until `done()`, and returns how many claims this loop made. */
 async function drainUntil(url: string, done: () => boolean): Promise<number> {
   let claimed = 0;
   while (!done()) {
@@ -89,7 +89,7 @@ async function drainUntil(url: string, done: () => boolean): Promise<number> {
     });
     const body = await res.json();
     assert.equal(res.status, 200, JSON.stringify(body));
-    claimed += body.results.filter((r: { status: string }) => r.status !== "retrying").length;
+    claimed += body.processed;
     if (body.processed === 0) await new Promise((r) => setTimeout(r, 50));
   }
   return claimed;
@@ -117,7 +117,7 @@ Deno.test("two process-order processes against one account: the broker never see
     rate_limit_per_minute: 0,
   });
   // Queued only: the two processes below (and the stack's own sweep) take them from the queue.
-  const signals = 110;
+  const signals = 130;
   for (let i = 0; i < signals; i++) {
     await queueAlert(config, alert({ ticker: `T${i % 30}X`, action: i % 2 ? "sell" : "buy" }));
   }
@@ -145,7 +145,7 @@ Deno.test("two process-order processes against one account: the broker never see
     await second.stop();
   }
   const seen = (await fakeRequests()).filter((r) => r.key_id === keys.keyId);
-  assert.ok(seen.length > LIMIT * 2, `enough requests to fill several windows: ${seen.length}`);
+  assert.ok(seen.length > LIMIT * 1.5, `more requests than one window allows: ${seen.length}`);
   const most = busiestWindow(seen, windowMs);
   assert.ok(most <= LIMIT, `at most ${LIMIT} in any ${windowMs} ms window, saw ${most}`);
   assert.ok(most > LIMIT * 0.8, `the budget was used, not wasted: ${most} in the busiest window`);

@@ -32,6 +32,7 @@ const contractDefaults = {
   rate_limit_per_minute: 60,
   default_order_type: "market",
   default_time_in_force: "day",
+  broker_account_id: null,
 };
 
 const configKeys = [
