@@ -19,6 +19,8 @@ export interface BrokerBenchOptions {
   alerts: number;
   burst: number;
   timeScale: number;
+  /** The other account's keys, given to the fake after its reset. */
+  otherKeys: { key_id: string; secret_key: string };
   /** Another user's webhook, on another account, for the fairness figure. */
   otherWebhookUrl: string;
   /** Alerts in the flood on the first account. */
@@ -212,6 +214,12 @@ export async function brokerBench(o: BrokerBenchOptions) {
   await control(o.fakeUrl, "state", {
     account: { equity: 1e9, buying_power: 1e9, cash: 1e9 },
     clock: { is_open: true },
+  });
+  await control(o.fakeUrl, "accounts", {
+    ...o.otherKeys,
+    equity: 1e9,
+    cash: 1e9,
+    buying_power: 1e9,
   });
   await o.sql`delete from public.webhook_signals where config_id = ${o.configId}`;
   const flooded = await runLoad(o.root, o.webhookUrl, 32, o.flood, true);

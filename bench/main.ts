@@ -234,15 +234,12 @@ async function ingestLiveAndBroker() {
     // Another user with an account of their own, for the fairness figure.
     const otherUserId = crypto.randomUUID();
     await u.sql`insert into auth.users (id, email) values (${otherUserId}, 'other@example.com')`;
-    await fetch(`${fake.url}/__control/keys`, {
-      method: "POST",
-      body: JSON.stringify({ keyId: "bench-other-key", secretKey: "bench-other-secret" }),
-    }).then((r) => r.body?.cancel());
     const other = await newConfig({ ...u, userId: otherUserId }, "bench other", {
       simulation: false,
       broker_account_id: await connect(otherUserId, "bench-other-key", "bench-other-secret"),
     });
     await brokerBench({
+      otherKeys: { key_id: "bench-other-key", secret_key: "bench-other-secret" },
       otherWebhookUrl: `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${other.id}` +
         `?token=${other.token}`,
       flood: Number(Deno.env.get("BENCH_FLOOD") ?? 300),

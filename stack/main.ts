@@ -13,6 +13,7 @@ import { discoverFunctions, startFunctions } from "./functions.ts";
 import { createGateway } from "./gateway.ts";
 import { DEMO } from "./demo.ts";
 import { claimStackDir } from "./orphans.ts";
+import { connectDemoAccount } from "./broker_account.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const log = (msg: string) => console.log(`[stack] ${msg}`);
@@ -117,6 +118,36 @@ try {
     cleanups.push(() => Promise.resolve(clearInterval(timer)));
   }
 
+  // ALPACA_API_KEY/ALPACA_API_SECRET do one thing: they are connected, through the
+  // broker-accounts API, as the demo user's paper account (contract section 3).
+  const demoKeyId = settings.functionEnv.ALPACA_API_KEY;
+  const demoSecret = settings.functionEnv.ALPACA_API_SECRET;
+  let demoAccountLine = "";
+  if (demoKeyId && demoSecret) {
+    const outcome = await connectDemoAccount({
+      supabaseUrl,
+      jwtSecret: keys.jwtSecret,
+      sql: health,
+      userId: DEMO.userId,
+      keyId: demoKeyId,
+      secretKey: demoSecret,
+    }).catch((err): { kind: "failed"; message: string } => ({
+      kind: "failed",
+      message: err instanceof Error ? err.message : String(err),
+    }));
+    if (outcome.kind === "failed") {
+      log(`ALPACA_API_KEY/ALPACA_API_SECRET were not connected: ${outcome.message}`);
+    } else {
+      const did = { connected: "connected", rekeyed: "re-keyed", unchanged: "already connected" };
+      log(
+        `${did[outcome.kind]} ALPACA_API_KEY as the demo user's paper account ` +
+          `'${outcome.label}' (key ...${outcome.hint})`,
+      );
+      demoAccountLine = `\n  Demo account   '${outcome.label}', paper, key ...${outcome.hint} ` +
+        `(GET /functions/v1/broker-accounts as ${DEMO.email})`;
+    }
+  }
+
   const envFile = Object.entries(stackEnv)
     .map(([k, v]) => `${k}=${/^[\w./:@?&=-]*$/.test(v) ? v : `'${v}'`}`)
     .join("\n");
@@ -136,6 +167,7 @@ try {
     Alert    ${DEMO.alertMessage}
     Try it   curl -s -X POST '${webhookUrl}?token=${DEMO.token}' -H 'content-type: text/plain' -d '${DEMO.curlBody}'
   A token for a new user:  deno task token you@example.com
+  Connect an account:      deno task connect-account you@example.com --label L --environment paper${demoAccountLine}
 `);
   log(`ready on ${supabaseUrl}`);
 } catch (err) {

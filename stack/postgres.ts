@@ -170,6 +170,10 @@ export async function startCluster(opts: {
           "log_filename=statements.log",
           "-c",
           "log_file_mode=0644",
+          // Statements, never their bind values: broker keys reach the database as parameters
+          // on their way into Vault, and must not land in plain text in a log.
+          "-c",
+          "log_parameter_max_length=0",
         ]
         : []),
     ],

@@ -96,10 +96,12 @@ try {
     { keyId: "test-key-id", secretKey: "test-secret-key" },
   );
   env.FAKE_ALPACA_URL = fake.url;
-  // Broker hosts only: every order goes to an account a test connected (no keys from here).
+  // Broker hosts; the keys below only connect the demo account, as `npm run dev` does.
   env.ALPACA_API_URL = fake.url;
   env.ALPACA_LIVE_API_URL = fake.url;
   env.ALPACA_DATA_URL = fake.url;
+  env.ALPACA_API_KEY = "test-key-id";
+  env.ALPACA_API_SECRET = "test-secret-key";
   // A pacing window of 3 s instead of a minute, so the pacing stories run in seconds.
   env.ALPACA_PACE_TIME_SCALE = "20";
   log("starting a throwaway stack");

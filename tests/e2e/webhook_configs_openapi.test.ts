@@ -13,7 +13,7 @@ import {
 import {
   createContractValidator,
   openApiProblems,
-} from "../../supabase/functions/webhook-configs/openapi/validator.ts";
+} from "../../supabase/functions/_shared/openapi/validator.ts";
 import {
   brokerKinds,
   orderStatuses,

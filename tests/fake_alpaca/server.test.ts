@@ -272,3 +272,70 @@ Deno.test("run as a process, the fake prints its URL and obeys the control API",
     await child.status;
   }
 });
+
+Deno.test("the fake serves several accounts, each with its own keys, balances and positions", () =>
+  withFake(async (fake) => {
+    const keys = (key: string, secret: string) => ({
+      "APCA-API-KEY-ID": key,
+      "APCA-API-SECRET-KEY": secret,
+    });
+    const added = await control(fake, "POST", "accounts", {
+      key_id: "PKSECOND0000000001",
+      secret_key: "second-secret",
+      account_number: "PA0SECOND",
+      equity: 5_000,
+      positions: [{ symbol: "MSFT", qty: -3, avg_entry_price: 90 }],
+    });
+    assert.equal(added.status, 201);
+    assert.equal(added.body.account_number, "PA0SECOND");
+
+    const second = await api(
+      fake,
+      "GET",
+      "/v2/account",
+      undefined,
+      keys("PKSECOND0000000001", "second-secret"),
+    );
+    assert.equal(second.status, 200);
+    assert.equal(second.body.account_number, "PA0SECOND");
+    assert.equal(second.body.equity, "5000");
+    const own = await api(
+      fake,
+      "GET",
+      "/v2/positions",
+      undefined,
+      keys("PKSECOND0000000001", "second-secret"),
+    );
+    assert.deepEqual(own.body.map((p: Json) => [p.symbol, p.side, p.qty]), [[
+      "MSFT",
+      "short",
+      "-3",
+    ]]);
+
+    const first = await api(fake, "GET", "/v2/account");
+    assert.equal(first.body.account_number, "PA0FAKE0001", "the default account is unchanged");
+    assert.deepEqual((await api(fake, "GET", "/v2/positions")).body, []);
+
+    const unknown = await api(fake, "GET", "/v2/account", undefined, keys("PKNOBODY", "x"));
+    assert.equal(unknown.status, 401);
+    assert.deepEqual(unknown.body, { code: 40110000, message: "request is not authorized" });
+    const wrongSecret = await api(
+      fake,
+      "GET",
+      "/v2/account",
+      undefined,
+      keys("PKSECOND0000000001", "nope"),
+    );
+    assert.equal(wrongSecret.status, 403);
+    assert.equal(fake.requests.at(-1)?.key_id, "PKSECOND0000000001");
+
+    await control(fake, "POST", "reset");
+    const gone = await api(
+      fake,
+      "GET",
+      "/v2/account",
+      undefined,
+      keys("PKSECOND0000000001", "second-secret"),
+    );
+    assert.equal(gone.status, 401, "reset removes added accounts");
+  }));

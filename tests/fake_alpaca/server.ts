@@ -21,7 +21,15 @@
  * - `GET /__control/stats`: 200 `{"requests":n,"counts":{"POST /v2/orders":n,...},"count429":n,
  *   "orders":[...],"positions":[...],"account":{...}}`.
  * - `GET /__control/requests`: 200 with every recorded {@link RecordedRequest}.
- * - `POST /__control/keys` with `{"keyId":"...","secretKey":"..."}`: accept another key pair.
+ * - `POST /__control/accounts` with a {@link FakeAccountSpec}: one more account with its own
+ *   keys; 201 with its `GET /v2/account` JSON. Reset removes them.
+ *
+ * Several accounts: the keys given at start open the default account, which serves every
+ * route. Each account added with `POST /__control/accounts` (or `addAccount`) has its own keys,
+ * balances and positions, served by `GET /v2/account` and `GET /v2/positions`; its other routes
+ * still act on the default account's book. A key id no account has answers 401
+ * `{"code":40110000,"message":"request is not authorized"}`, as Alpaca does; a known key id with
+ * the wrong secret answers 403 `{"message":"forbidden."}`.
  *
  * Routes are named `METHOD /template`, e.g. `POST /v2/orders` or `DELETE /v2/orders/{id}`; the
  * concrete path (`DELETE /v2/orders/abc`) matches too.
@@ -58,7 +66,7 @@ export interface RecordedRequest {
   body: unknown;
   /** Epoch milliseconds. */
   at: number;
-  /** The `APCA-API-KEY-ID` it was sent with (null without one): whose account it counts for. */
+  /** The `APCA-API-KEY-ID` it carried (a key id is not a secret), or null. */
   key_id: string | null;
 }
 
@@ -155,9 +163,27 @@ export interface FakeAlpaca {
   setBehaviour(behaviour: Partial<FakeBehaviour>): void;
   setDelay(route: string, ms: number): void;
   applyState(patch: StatePatch): void;
+  /** Adds (or replaces, by key id) an account with its own keys; returns its account JSON. */
+  addAccount(spec: FakeAccountSpec): Record<string, unknown>;
   stats(): FakeStats;
   reset(): void;
   close(): Promise<void>;
+}
+
+/** One more account for the fake to serve, with its own keys. */
+export interface FakeAccountSpec {
+  key_id: string;
+  secret_key: string;
+  /** Defaults to one derived from the key id. */
+  account_number?: string;
+  /** Alpaca's account status; default `ACTIVE`. */
+  status?: string;
+  equity?: number;
+  cash?: number;
+  buying_power?: number;
+  shorting_enabled?: boolean;
+  trading_blocked?: boolean;
+  positions?: FakePosition[];
 }
 
 /** Options of {@link startFakeAlpaca}. */
@@ -249,7 +275,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   let count429 = 0;
   let rateLimit: { perMinute: number; windowMs: number; hits: number[] } | null = null;
   let hung: Array<() => void> = [];
-  const extraKeys = extraKeyPairs();
+  let extraAccounts = new Map<string, FakeAccountSpec>();
 
   function defaultClock(): FakeClock {
     const now = Date.now();
@@ -656,10 +682,11 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     const key = req.headers.get("APCA-API-KEY-ID");
     const secret = req.headers.get("APCA-API-SECRET-KEY");
     if (!key || !secret) return alpacaError(401, 40110000, "request is not authorized");
-    if ((key !== keyId || secret !== secretKey) && !extraKeys.accepts(key, secret)) {
-      return json(403, { message: "forbidden." });
-    }
-    return null;
+    if (key === keyId && secret === secretKey) return null;
+    const extra = extraAccounts.get(key);
+    if (extra && extra.secret_key === secret) return null;
+    if (key === keyId || extra) return json(403, { message: "forbidden." });
+    return alpacaError(401, 40110000, "request is not authorized");
   }
 
   function faultResponse(fault: Fault): Promise<Response> | Response {
@@ -706,6 +733,9 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     const denied = authFailure(req);
     if (denied) return denied;
 
+    const extra = extraAccountResponse(record);
+    if (extra) return await extra;
+
     const faultIndex = faults.findIndex((f) => matches(f.path, record));
     const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0] : undefined;
     if (fault && !fault.afterCreate) return faultResponse(fault);
@@ -747,15 +777,54 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
         return json(200, fake.stats());
       case "GET /requests":
         return json(200, requests);
-      case "POST /keys":
-        if (!body || typeof body.keyId !== "string" || typeof body.secretKey !== "string") {
-          return json(400, { message: "keyId and secretKey required" });
+      case "POST /accounts":
+        if (!body || typeof body.key_id !== "string" || typeof body.secret_key !== "string") {
+          return json(400, { message: "key_id and secret_key required" });
         }
-        extraKeys.add(body.keyId, body.secretKey);
-        return json(204, null);
+        return json(201, fake.addAccount(body as FakeAccountSpec));
       default:
         return json(404, { message: `unknown control ${action}` });
     }
+  }
+
+  // ---------------------------------------------------------------- several accounts
+
+  /** The account JSON of an added account, in the default account's shape. */
+  function extraAccountJson(spec: FakeAccountSpec) {
+    const equity = spec.equity ?? DEFAULT_ACCOUNT.equity;
+    return {
+      ...accountJson(),
+      id: `00000000-0000-4000-8000-${
+        spec.key_id.replace(/[^0-9a-f]/gi, "").slice(-12)
+          .padStart(12, "0").toLowerCase()
+      }`,
+      account_number: spec.account_number ?? `PA${spec.key_id.slice(-8).toUpperCase()}`,
+      status: spec.status ?? "ACTIVE",
+      cash: dec(spec.cash ?? equity),
+      buying_power: dec(spec.buying_power ?? equity * 2),
+      equity: dec(equity),
+      last_equity: dec(equity),
+      portfolio_value: dec(equity),
+      shorting_enabled: spec.shorting_enabled ?? true,
+      trading_blocked: spec.trading_blocked ?? false,
+    };
+  }
+
+  /**
+   * What an added account's own routes answer (`GET /v2/account`, `GET /v2/positions`), after
+   * auth and rate limiting and with faults applied; null for the default account and for
+   * every other route.
+   */
+  function extraAccountResponse(record: RecordedRequest): Promise<Response> | Response | null {
+    const spec = record.key_id === keyId ? undefined : extraAccounts.get(record.key_id ?? "");
+    if (!spec) return null;
+    const own = record.route === "GET /v2/account" || record.route === "GET /v2/positions";
+    if (!own) return null;
+    const faultIndex = faults.findIndex((f) => matches(f.path, record));
+    if (faultIndex >= 0) return faultResponse(faults.splice(faultIndex, 1)[0]);
+    return record.route === "GET /v2/account"
+      ? json(200, extraAccountJson(spec))
+      : json(200, (spec.positions ?? []).map(positionJson));
   }
 
   const server = Deno.serve(
@@ -829,6 +898,10 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       if (patch.behaviour) fake.setBehaviour(patch.behaviour);
       for (const [key, ms] of Object.entries(patch.delays ?? {})) fake.setDelay(key, ms);
     },
+    addAccount(spec) {
+      extraAccounts.set(spec.key_id, structuredClone(spec));
+      return extraAccountJson(spec);
+    },
     stats() {
       const counts: Record<string, number> = {};
       for (const r of requests) counts[r.route] = (counts[r.route] ?? 0) + 1;
@@ -854,6 +927,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       requests = [];
       count429 = 0;
       rateLimit = null;
+      extraAccounts = new Map();
       releaseHung();
     },
     async close() {
@@ -883,17 +957,4 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-}
-
-/**
- * More key pairs the fake accepts besides its own (`POST /__control/keys`), so tests can
- * connect several broker accounts and tell their requests apart by `key_id`. They share the
- * fake's one account state; a reset keeps them, as connected accounts outlive a test.
- */
-function extraKeyPairs() {
-  const pairs = new Map<string, string>();
-  return {
-    add: (keyId: string, secretKey: string) => void pairs.set(keyId, secretKey),
-    accepts: (keyId: string, secretKey: string) => pairs.get(keyId) === secretKey,
-  };
 }

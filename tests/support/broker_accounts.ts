@@ -8,18 +8,27 @@ import { fakeAlpacaUrl } from "./fake_alpaca_client.ts";
 /** The key pair the stack's fake Alpaca is started with (`tests/run.ts`). */
 export const FAKE_KEYS = { keyId: "test-key-id", secretKey: "test-secret-key" } as const;
 
-/** Makes the fake accept one more key pair, so an account of its own can be told apart. */
+/**
+ * Gives the fake one more account with these keys, so its requests can be told apart. A reset
+ * of the fake removes it: call this after `resetFake()`.
+ */
 export async function acceptKeys(keyId: string, secretKey: string): Promise<void> {
-  const res = await fetch(`${fakeAlpacaUrl()}/__control/keys`, {
+  const res = await fetch(`${fakeAlpacaUrl()}/__control/accounts`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ keyId, secretKey }),
+    body: JSON.stringify({
+      key_id: keyId,
+      secret_key: secretKey,
+      equity: 1e9,
+      cash: 1e9,
+      buying_power: 1e9,
+    }),
   });
   if (!res.ok) throw new Error(`fake alpaca keys: ${res.status} ${await res.text()}`);
   await res.body?.cancel();
 }
 
-/** Fresh keys the fake accepts, for an account whose requests are counted on their own. */
+/** Fresh keys the fake accepts (until its next reset), for an account counted on its own. */
 export async function freshKeys(): Promise<{ keyId: string; secretKey: string }> {
   const keys = {
     keyId: `PK${crypto.randomUUID().replaceAll("-", "").slice(0, 18).toUpperCase()}`,

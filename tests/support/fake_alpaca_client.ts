@@ -3,7 +3,13 @@
  * at the top of `tests/fake_alpaca/server.ts`), for end-to-end tests that run in another
  * process than the fake.
  */
-import type { FakeStats, Fault, RecordedRequest, StatePatch } from "../fake_alpaca/server.ts";
+import type {
+  FakeAccountSpec,
+  FakeStats,
+  Fault,
+  RecordedRequest,
+  StatePatch,
+} from "../fake_alpaca/server.ts";
 import { stackEnv } from "./stack.ts";
 
 /** The fake's base URL; fails clearly when the stack runs without one. */
@@ -36,6 +42,11 @@ export async function setFakeState(patch: StatePatch): Promise<void> {
 /** Makes the next request matching `fault.path` fail. */
 export async function failNext(fault: Fault): Promise<void> {
   await (await control("POST", "fail-next", fault)).body?.cancel();
+}
+
+/** Adds an account with its own keys to the fake; returns its `GET /v2/account` JSON. */
+export async function addFakeAccount(spec: FakeAccountSpec): Promise<Record<string, unknown>> {
+  return await (await control("POST", "accounts", spec)).json();
 }
 
 /** Counters, orders, positions and account. */

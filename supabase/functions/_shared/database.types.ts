@@ -19,6 +19,20 @@ export type Database = {
                   Relationships: [
                     
                   ]
+                },"broker_accounts": {
+                  Row: {
+                    "account_number": string | null,"broker": Database["public"]['Enums']["broker_kind"],"created_at": string,"environment": Database["public"]['Enums']["broker_environment"],"id": string,"key_id_hint": string,"label": string,"last_verified_at": string | null,"secret_id": string,"status": Database["public"]['Enums']["broker_account_status"],"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "account_number"?: string | null,"broker"?: Database["public"]['Enums']["broker_kind"],"created_at"?: string,"environment": Database["public"]['Enums']["broker_environment"],"id"?: string,"key_id_hint": string,"label": string,"last_verified_at"?: string | null,"secret_id": string,"status"?: Database["public"]['Enums']["broker_account_status"],"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "account_number"?: string | null,"broker"?: Database["public"]['Enums']["broker_kind"],"created_at"?: string,"environment"?: Database["public"]['Enums']["broker_environment"],"id"?: string,"key_id_hint"?: string,"label"?: string,"last_verified_at"?: string | null,"secret_id"?: string,"status"?: Database["public"]['Enums']["broker_account_status"],"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"notification_deliveries": {
                   Row: {
                     "attempts": number,"channel": string,"config_id": string | null,"created_at": string,"delivered_at": string | null,"event": string,"id": string,"last_error": string | null,"last_status_code": number | null,"next_attempt_at": string,"payload": NonNullable<Json>,"signal_id": string,"status": Database["public"]['Enums']["delivery_status"],"updated_at": string,"url": string,"user_id": string
@@ -171,11 +185,25 @@ isOneToOne: false
             [_ in never]: never
           }
           Functions: {
-            "claim_notifications":
+            "broker_account_keys":
+{ Args: { "p_account_id": string,"p_user_id": string }; Returns: {
+              "environment": Database["public"]['Enums']["broker_environment"],"key_id": string,"secret_key": string,"status": Database["public"]['Enums']["broker_account_status"]
+            }[]
+                           },
+"broker_keys_secret":
+{ Args: { "p_key_id": string,"p_secret_key": string }; Returns: string
+                           },
+"claim_notifications":
 { Args: { "p_limit"?: number }; Returns: Json[]
                            },
 "claim_signals":
 { Args: { "p_limit"?: number,"p_signal_id"?: string,"p_stale_after_seconds"?: number }; Returns: Json[]
+                           },
+"create_broker_account":
+{ Args: { "p_account_number": string,"p_environment": Database["public"]['Enums']["broker_environment"],"p_key_id": string,"p_label": string,"p_max_accounts": number,"p_secret_key": string,"p_user_id": string }; Returns: string
+                           },
+"delete_broker_account":
+{ Args: { "p_account_id": string,"p_user_id": string }; Returns: undefined
                            },
 "finish_signal":
 { Args: { "p_error_code"?: string,"p_error_message"?: string,"p_reason": string,"p_signal_id": string,"p_status": Database["public"]['Enums']["signal_status"] }; Returns: Json
@@ -185,6 +213,9 @@ isOneToOne: false
                            },
 "log_signal_event":
 { Args: { "p_detail": Json,"p_event": string,"p_signal_id": string }; Returns: undefined
+                           },
+"mark_broker_account":
+{ Args: { "p_account_id": string,"p_account_number"?: string,"p_user_id": string,"p_valid": boolean }; Returns: undefined
                            },
 "record_decision":
 { Args: { "p_broker": Database["public"]['Enums']["broker_kind"],"p_detail": Json,"p_intents": Json,"p_signal_id": string }; Returns: Json
@@ -197,6 +228,12 @@ isOneToOne: false
                            },
 "record_order_update":
 { Args: { "p_client_order_id": string,"p_update": Json }; Returns: Json
+                           },
+"rekey_broker_account":
+{ Args: { "p_account_id": string,"p_account_number": string,"p_key_id": string,"p_secret_key": string,"p_user_id": string }; Returns: undefined
+                           },
+"rename_broker_account":
+{ Args: { "p_account_id": string,"p_label": string,"p_user_id": string }; Returns: undefined
                            },
 "rotate_webhook_token":
 { Args: { "p_config_id": string,"p_new_hash": string }; Returns: boolean
@@ -215,7 +252,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "broker_kind": "alpaca"|"simulation","delivery_status": "pending"|"delivered"|"failed","order_status": "pending_submit"|"new"|"accepted"|"pending_new"|"accepted_for_bidding"|"partially_filled"|"filled"|"done_for_day"|"canceled"|"expired"|"replaced"|"pending_cancel"|"pending_replace"|"stopped"|"rejected"|"suspended"|"calculated"|"held"|"failed","signal_status": "queued"|"processing"|"retrying"|"submitted"|"filled"|"rejected"|"ignored"|"failed"
+            "broker_account_status": "active"|"invalid","broker_environment": "paper"|"live","broker_kind": "alpaca"|"simulation","delivery_status": "pending"|"delivered"|"failed","order_status": "pending_submit"|"new"|"accepted"|"pending_new"|"accepted_for_bidding"|"partially_filled"|"filled"|"done_for_day"|"canceled"|"expired"|"replaced"|"pending_cancel"|"pending_replace"|"stopped"|"rejected"|"suspended"|"calculated"|"held"|"failed","signal_status": "queued"|"processing"|"retrying"|"submitted"|"filled"|"rejected"|"ignored"|"failed"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -331,7 +368,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "broker_kind": ["alpaca", "simulation"],"delivery_status": ["pending", "delivered", "failed"],"order_status": ["pending_submit", "new", "accepted", "pending_new", "accepted_for_bidding", "partially_filled", "filled", "done_for_day", "canceled", "expired", "replaced", "pending_cancel", "pending_replace", "stopped", "rejected", "suspended", "calculated", "held", "failed"],"signal_status": ["queued", "processing", "retrying", "submitted", "filled", "rejected", "ignored", "failed"]
+            "broker_account_status": ["active", "invalid"],"broker_environment": ["paper", "live"],"broker_kind": ["alpaca", "simulation"],"delivery_status": ["pending", "delivered", "failed"],"order_status": ["pending_submit", "new", "accepted", "pending_new", "accepted_for_bidding", "partially_filled", "filled", "done_for_day", "canceled", "expired", "replaced", "pending_cancel", "pending_replace", "stopped", "rejected", "suspended", "calculated", "held", "failed"],"signal_status": ["queued", "processing", "retrying", "submitted", "filled", "rejected", "ignored", "failed"]
           }
         }
 } as const

@@ -13,8 +13,10 @@ export interface FunctionEnv {
   alpacaSecret?: string;
   /** Paper trading host (`ALPACA_API_URL`), without `/v2`. */
   alpacaUrl: string;
-  /** Live trading host (`ALPACA_LIVE_API_URL`), without `/v2`. */
+  /** Base of Alpaca's live trading API (accounts of environment `live`), without `/v2`. */
   alpacaLiveUrl: string;
+  /** How many broker accounts one user may connect (`quota_exceeded` past it). */
+  maxBrokerAccountsPerUser: number;
   simulationMode: boolean;
   defaultOrderQuantity: number;
   positionSizingMethod: string;
@@ -73,6 +75,7 @@ export function readEnv(get: EnvGetter = (n) => Deno.env.get(n)): FunctionEnv {
       /\/+$/,
       "",
     ),
+    maxBrokerAccountsPerUser: Math.max(0, Math.floor(num(get("MAX_BROKER_ACCOUNTS_PER_USER"), 10))),
     simulationMode: bool(get("SIMULATION_MODE"), true),
     defaultOrderQuantity: num(get("DEFAULT_ORDER_QUANTITY"), 1),
     positionSizingMethod: nonEmpty("POSITION_SIZING_METHOD") ?? "fixed",

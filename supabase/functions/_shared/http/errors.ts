@@ -16,6 +16,10 @@ export const ErrorCode = {
   notFound: "not_found",
   storageUnavailable: "storage_unavailable",
   functionUnavailable: "function_unavailable",
+  quotaExceeded: "quota_exceeded",
+  accountInUse: "account_in_use",
+  invalidCredentials: "invalid_credentials",
+  brokerUnavailable: "broker_unavailable",
   internal: "internal_error",
 } as const;
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildOpenApiDocument, DEFAULT_SUPABASE_URL, type JsonObject } from "./document.ts";
-import { createContractValidator, openApiProblems } from "./validator.ts";
+import { createContractValidator, openApiProblems } from "../../_shared/openapi/validator.ts";
 import { createConfigSchema, updateConfigSchema } from "../config_schema.ts";
 
 const doc = buildOpenApiDocument();

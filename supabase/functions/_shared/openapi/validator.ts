@@ -1,10 +1,12 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
-import type { JsonObject } from "./document.ts";
-import { UUID_PATTERN } from "../../_shared/util/uuid.ts";
+import { UUID_PATTERN } from "../util/uuid.ts";
+
+/** A JSON Schema or OpenAPI object, as plain JSON. */
+type JsonObject = Record<string, unknown>;
 
 /**
  * Checks for an OpenAPI 3.1 document and for real responses against it, used by the contract
- * tests: the document must be structurally sound and every schema must compile as JSON Schema
+ * tests of every function that publishes a document (webhook-configs, broker-accounts): the document must be structurally sound and every schema must compile as JSON Schema
  * draft 2020-12; a response must have a documented status and match its schema.
  */
 
