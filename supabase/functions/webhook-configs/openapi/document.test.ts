@@ -133,6 +133,7 @@ Deno.test("a response with an extra field, a wrong shape or an undocumented stat
       rate_limit_per_minute: 60,
       default_order_type: "market",
       default_time_in_force: "day",
+      broker_account_id: null,
     },
     created_at: "2026-11-22T03:11:45.924647Z",
     updated_at: "2026-11-22T03:11:45.924647Z",
