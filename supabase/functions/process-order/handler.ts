@@ -183,6 +183,9 @@ export function handler(req: Request): Promise<Response> {
             limit: DEFAULT_PACE.limit,
             windowMs: DEFAULT_PACE.intervalMs / env.alpacaPaceTimeScale,
             maxFlightMs: BROKER_TIMEOUT_MS + 1_000,
+            // Never wait inside a drain: a signal whose account is out of budget is parked at
+            // once, so the drain goes on to other accounts' signals (fairness, section 9).
+            maxSleepMs: 0,
             onError: (err) => log.error("could not finish paced broker requests", err),
           }),
         }),
