@@ -3,7 +3,9 @@
  * 1. latency: alert sent → broker order recorded as accepted or filled, against the ingest
  *    latency of the same alerts;
  * 2. a burst of alerts under the fake's 200-per-minute limit, with time sped up 60× in both
- *    the fake and our pacer: every alert must end filled, with zero 429s.
+ *    the fake and our pacer: every alert must end filled, with zero 429s;
+ * 3. fairness: while one user's account is flooded (far past its pacing budget), another
+ *    user's single alert, on an account of their own, from sent to its POST at the broker.
  */
 import type postgres from "postgres";
 import { runLoad } from "./load.ts";
@@ -17,6 +19,12 @@ export interface BrokerBenchOptions {
   alerts: number;
   burst: number;
   timeScale: number;
+  /** The other account's keys, given to the fake after its reset. */
+  otherKeys: { key_id: string; secret_key: string };
+  /** Another user's webhook, on another account, for the fairness figure. */
+  otherWebhookUrl: string;
+  /** Alerts in the flood on the first account. */
+  flood: number;
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -200,5 +208,54 @@ export async function brokerBench(o: BrokerBenchOptions) {
       `${burst.orderPosts} order POSTs, ${burst.count429} answered 429; ` +
       `signals ${JSON.stringify(burst.statuses)}`,
   );
-  return { latency, burst };
+
+  // 3. fairness: the other user's alert during a flood of the first account
+  await control(o.fakeUrl, "reset", {});
+  await control(o.fakeUrl, "state", {
+    account: { equity: 1e9, buying_power: 1e9, cash: 1e9 },
+    clock: { is_open: true },
+  });
+  await control(o.fakeUrl, "accounts", {
+    ...o.otherKeys,
+    equity: 1e9,
+    cash: 1e9,
+    buying_power: 1e9,
+  });
+  await o.sql`delete from public.webhook_signals where config_id = ${o.configId}`;
+  const flooded = await runLoad(o.root, o.webhookUrl, 32, o.flood, true);
+  const sentAt = Date.now();
+  const res = await fetch(o.otherWebhookUrl, {
+    method: "POST",
+    body: JSON.stringify({ ticker: "FAIR", action: "buy", quantity: 1, price: 100 }),
+  });
+  const { signal_id: otherSignal } = await res.json();
+  if (res.status !== 202) throw new Error(`the other user's alert answered ${res.status}`);
+  const prefix = `tv-${String(otherSignal).replaceAll("-", "")}-`;
+  let atBroker: number | undefined;
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline && !atBroker;) {
+    const requests: { route: string; body: { client_order_id?: string } | null; at: number }[] =
+      await control(o.fakeUrl, "requests");
+    atBroker = requests.find((r) =>
+      r.route === "POST /v2/orders" && String(r.body?.client_order_id).startsWith(prefix)
+    )?.at;
+    if (!atBroker) await new Promise((r) => setTimeout(r, 20));
+  }
+  const [{ waiting }] = await o.sql`
+    select count(*)::int as waiting from public.webhook_signals
+     where config_id = ${o.configId} and status in ('queued', 'processing', 'retrying')`;
+  const fairness = {
+    flood: flooded.ok2xx,
+    otherAlertToBrokerMs: atBroker ? atBroker - sentAt : null,
+    floodStillWaiting: waiting,
+  };
+  console.log(
+    `
+fairness: ${fairness.flood} alerts flood one user's account; another user's alert on ` +
+      `an account of their own reached the broker (its POST /v2/orders) in ${
+        fairness.otherAlertToBrokerMs ?? "(never)"
+      } ms, while ${fairness.floodStillWaiting} flood signals still waited for their account's ` +
+      `pacing (target < 5000 ms)`,
+  );
+  await waitFinal(o.sql, o.configId, flooded.ok2xx, 15 * 60_000);
+  return { latency, burst, fairness };
 }

@@ -67,8 +67,6 @@ const BROKER_ENV = (fakeUrl: string) => ({
   ALPACA_API_URL: fakeUrl,
   ALPACA_LIVE_API_URL: fakeUrl,
   ALPACA_DATA_URL: fakeUrl,
-  ALPACA_API_KEY: "bench-key",
-  ALPACA_API_SECRET: "bench-secret",
   ALPACA_PACE_TIME_SCALE: String(TIME_SCALE),
 });
 
@@ -226,8 +224,28 @@ async function ingestLiveAndBroker() {
         false,
       );
     }
-    const broker = await newConfig(u, "bench broker", { simulation: false });
+    // Each live config trades on an account its owner connected, as broker-accounts stores it.
+    const connect = async (userId: string, keyId: string, secretKey: string) => {
+      const [row] = await u.sql`select public.create_broker_account(${userId}, 'bench',
+        'paper'::public.broker_environment, ${keyId}, ${secretKey}, 'PA-BENCH', 10) as id`;
+      return row.id as string;
+    };
+    const broker = await newConfig(u, "bench broker", {
+      simulation: false,
+      broker_account_id: await connect(u.userId, "bench-key", "bench-secret"),
+    });
+    // Another user with an account of their own, for the fairness figure.
+    const otherUserId = crypto.randomUUID();
+    await u.sql`insert into auth.users (id, email) values (${otherUserId}, 'other@example.com')`;
+    const other = await newConfig({ ...u, userId: otherUserId }, "bench other", {
+      simulation: false,
+      broker_account_id: await connect(otherUserId, "bench-other-key", "bench-other-secret"),
+    });
     await brokerBench({
+      otherKeys: { key_id: "bench-other-key", secret_key: "bench-other-secret" },
+      otherWebhookUrl: `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${other.id}` +
+        `?token=${other.token}`,
+      flood: Number(Deno.env.get("BENCH_FLOOD") ?? 300),
       sql: u.sql,
       fakeUrl: fake.url,
       webhookUrl: `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${broker.id}` +

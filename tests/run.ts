@@ -87,6 +87,8 @@ try {
   env.NOTIFY_ALLOW_PRIVATE_HOSTS = "true";
   env.ALPACA_API_KEY = "test-key-id";
   env.ALPACA_API_SECRET = "test-secret-key";
+  // A pacing window of 3 s instead of a minute, so the pacing stories run in seconds.
+  env.ALPACA_PACE_TIME_SCALE = "20";
   log("starting a throwaway stack");
   stack = await spawnStack({ root, env });
   log(`stack ready in ${stack.dir} (log: ${stack.logFile})`);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { newUser, withDb } from "../support/stack.ts";
 import { createConfig, type TestConfig, unique } from "../support/fixtures.ts";
+import { connectAccount } from "../support/broker_accounts.ts";
 import {
   failNext,
   fakeOrdersFor,
@@ -27,8 +28,10 @@ import {
 } from "./process_order_support.ts";
 
 const user = await newUser("po-alpaca");
+// The user's own paper account, connected with the keys the fake accepts.
+const account = await connectAccount(user.id);
 const live = (overrides: Record<string, unknown> = {}) =>
-  createConfig(user.id, { simulation: false, ...overrides });
+  createConfig(user.id, { simulation: false, broker_account_id: account, ...overrides });
 
 Deno.test("a market buy places exactly one Alpaca order and records it filled", async () => {
   await resetFake();

@@ -33,6 +33,20 @@ export type Database = {
                   Relationships: [
                     
                   ]
+                },"broker_request_slots": {
+                  Row: {
+                    "abandon_at": string,"account_id": string,"done_at": string | null,"granted_at": string,"id": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "abandon_at": string,"account_id": string,"done_at"?: string | null,"granted_at"?: string,"id"?: never
+                  }
+                  Update: {
+                    "abandon_at"?: string,"account_id"?: string,"done_at"?: string | null,"granted_at"?: string,"id"?: never
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"notification_deliveries": {
                   Row: {
                     "attempts": number,"channel": Database["public"]['Enums']["notification_channel"],"config_id": string | null,"created_at": string,"delivered_at": string | null,"event": string,"id": string,"last_error": string | null,"last_status_code": number | null,"next_attempt_at": string,"payload": NonNullable<Json>,"signal_id": string,"status": Database["public"]['Enums']["delivery_status"],"updated_at": string,"url": string,"user_id": string
@@ -205,6 +219,9 @@ isOneToOne: false
 "delete_broker_account":
 { Args: { "p_account_id": string,"p_user_id": string }; Returns: undefined
                            },
+"finish_broker_requests":
+{ Args: { "p_ids": (number)[] }; Returns: undefined
+                           },
 "finish_signal":
 { Args: { "p_error_code"?: string,"p_error_message"?: string,"p_reason": string,"p_signal_id": string,"p_status": Database["public"]['Enums']["signal_status"] }; Returns: Json
                            },
@@ -231,6 +248,9 @@ isOneToOne: false
                            },
 "order_status_never_fills":
 { Args: { "p_status": Database["public"]['Enums']["order_status"] }; Returns: boolean
+                           },
+"park_signal":
+{ Args: { "p_delay_ms": number,"p_reason": string,"p_signal_id": string }; Returns: Json
                            },
 "queue_notifications":
 { Args: { "p_event": string,"p_payload": Json,"p_signal": Omit<Database["public"]['Tables']["webhook_signals"]['Row'], Database["public"]['Tables']["webhook_signals"]['ComputedFields']> }; Returns: undefined
@@ -273,6 +293,9 @@ isOneToOne: false
                            },
 "sim_fill_order":
 { Args: { "p_client_order_id": string,"p_price": number }; Returns: Json
+                           },
+"take_broker_requests":
+{ Args: { "p_account": string,"p_limit"?: number,"p_max_flight"?: string,"p_n": number,"p_window"?: string }; Returns: Json
                            },
 "token_hashes_match":
 { Args: { "p_given": string,"p_stored": string }; Returns: boolean

@@ -5,11 +5,18 @@ import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { createSql } from "../_shared/db/client.ts";
 import { createLogger, type Logger, requestId } from "../_shared/log.ts";
 import { defaultSettings } from "../_shared/config/settings.ts";
-import { alpacaBasePath, createAlpacaBroker } from "../_shared/broker/alpaca.ts";
-import { accountPacer, DEFAULT_PACE } from "../_shared/broker/pacer.ts";
+import { createAlpacaBroker } from "../_shared/broker/alpaca.ts";
+import { DEFAULT_PACE } from "../_shared/broker/pacer.ts";
+import { createDbPacer } from "../_shared/broker/db_pacer.ts";
 import { createSimulationBroker } from "../_shared/broker/simulation.ts";
-import type { Broker } from "../_shared/broker/types.ts";
-import { type ClaimedSignal, type OrderStore, sqlOrderStore } from "./store.ts";
+import {
+  type ClaimedSignal,
+  type OrderStore,
+  sqlAccountStore,
+  sqlOrderStore,
+  sqlPacingStore,
+} from "./store.ts";
+import { createAccountBrokers } from "./accounts.ts";
 import { processClaimedSignal, type SignalResult } from "./process_signal.ts";
 import { deliverDueNotifications, dnsResolver } from "./notify.ts";
 import { createPinnedPoster } from "./pinned_post.ts";
@@ -144,35 +151,45 @@ export function createProcessOrder(deps: ProcessOrderDeps): (req: Request) => Pr
   };
 }
 
-let alpaca: Broker | null | undefined;
+/** Each broker request's deadline; a paced slot without a completion is held this long. */
+const BROKER_TIMEOUT_MS = 15_000;
 
 /**
- * The deployed handler: real environment, database pool, Alpaca account and notifications,
- * built on the first request (an environment `readEnv` refuses answers 500 `misconfigured`).
+ * The deployed handler: real environment, database pool, each webhook's own broker account
+ * (docs/interface.md §8) paced in the database, and notifications; built on the first request
+ * (an environment `readEnv` refuses answers 500 `misconfigured`).
  */
 export const handler = deployedHandler("process-order", (env) => {
-  const store = sqlOrderStore(
-    createSql(env.dbUrl, { max: 10, applicationName: "process-order" }),
-  );
+  const pool = createSql(env.dbUrl, { max: 10, applicationName: "process-order" });
+  const store = sqlOrderStore(pool);
+  const accountStore = sqlAccountStore(pool);
+  const pacing = sqlPacingStore(pool);
   const log = createLogger({ fn: "process-order" });
-  // One adapter per function instance, so every signal shares the account's request pacer.
-  const liveBroker = () =>
-    alpaca !== undefined
-      ? alpaca
-      : (alpaca = env.alpacaKey && env.alpacaSecret
-        ? createAlpacaBroker({
-          baseUrl: env.alpacaUrl,
-          keyId: env.alpacaKey,
-          secretKey: env.alpacaSecret,
-          timeoutMs: 15_000,
-          pacer: accountPacer(`${alpacaBasePath(env.alpacaUrl)} ${env.alpacaKey}`, {
-            limit: DEFAULT_PACE.limit,
-            intervalMs: DEFAULT_PACE.intervalMs / env.alpacaPaceTimeScale,
-          }),
-        })
-        : null);
+  // One SDK client per account and version of its keys, on its environment's host, paced
+  // with every other instance's requests for that account through the database.
+  const accounts = createAccountBrokers({
+    store: accountStore,
+    build: (account, keys) =>
+      createAlpacaBroker({
+        baseUrl: account.environment === "live" ? env.alpacaLiveUrl : env.alpacaUrl,
+        keyId: keys.key_id,
+        secretKey: keys.secret_key,
+        timeoutMs: BROKER_TIMEOUT_MS,
+        pacer: createDbPacer({
+          accountId: account.id,
+          store: pacing,
+          limit: DEFAULT_PACE.limit,
+          windowMs: DEFAULT_PACE.intervalMs / env.alpacaPaceTimeScale,
+          maxFlightMs: BROKER_TIMEOUT_MS + 1_000,
+          // Never wait inside a drain: a signal whose account is out of budget is parked at
+          // once, so the drain goes on to other accounts' signals (fairness, §9).
+          maxSleepMs: 0,
+          onError: (err) => log.error("could not finish paced broker requests", err),
+        }),
+      }),
+  });
   const defaults = defaultSettings(env);
-  const prefetcher = createPrefetcher(liveBroker);
+  const prefetcher = createPrefetcher(accounts.cached);
   const poster = createPinnedPoster();
   return createProcessOrder({
     trust: { supabaseUrl: env.supabaseUrl, jwtSecret: env.jwtSecret, jwks: env.jwks },
@@ -180,7 +197,12 @@ export const handler = deployedHandler("process-order", (env) => {
     process: (claim, early) =>
       processClaimedSignal(claim, {
         store,
-        liveBroker,
+        liveBroker: accounts.liveBroker,
+        markAccountInvalid: (userId, accountId) => {
+          // Not even early reads go out with keys the broker has refused.
+          accounts.forget(accountId);
+          return accountStore.markBrokerAccountInvalid(userId, accountId);
+        },
         simulationBroker: (configId, price) =>
           createSimulationBroker({ configId, price, equity: env.simulationEquity, store }),
         defaults,

@@ -25,7 +25,7 @@ const hint = { config_id: "c1", symbol: "AAPL" };
 
 Deno.test("nothing is read early for a webhook not yet seen, or one that simulates", () => {
   const { broker, reads } = recordingBroker();
-  const prefetcher = createPrefetcher(() => broker);
+  const prefetcher = createPrefetcher((id) => id === "a1" ? broker : undefined);
   assert.equal(prefetcher.start(hint), undefined);
   prefetcher.learn("c1", { live: false });
   assert.equal(prefetcher.start(hint), undefined);
@@ -35,8 +35,8 @@ Deno.test("nothing is read early for a webhook not yet seen, or one that simulat
 
 Deno.test("a webhook whose last signal went live has its reads started, with the clock it used", () => {
   const { broker, reads } = recordingBroker();
-  const prefetcher = createPrefetcher(() => broker);
-  prefetcher.learn("c1", { live: true, clock: true });
+  const prefetcher = createPrefetcher((id) => id === "a1" ? broker : undefined);
+  prefetcher.learn("c1", { live: true, clock: true, accountId: "a1" });
   const early = prefetcher.start(hint);
   assert.equal(early?.symbol, "AAPL");
   assert.deepEqual(reads, [{ symbol: "AAPL", clock: true }]);
@@ -45,17 +45,17 @@ Deno.test("a webhook whose last signal went live has its reads started, with the
   assert.equal(reads.length, 1);
 });
 
-Deno.test("without a live broker configured nothing is read", () => {
-  const prefetcher = createPrefetcher(() => null);
-  prefetcher.learn("c1", { live: true, clock: false });
+Deno.test("without a broker built for the webhook's own account nothing is read", () => {
+  const prefetcher = createPrefetcher(() => undefined);
+  prefetcher.learn("c1", { live: true, clock: false, accountId: "a1" });
   assert.equal(prefetcher.start(hint), undefined);
 });
 
 Deno.test("early reads are used only for the same broker, symbol, and a clock when needed", () => {
   const { broker } = recordingBroker();
   const other = recordingBroker().broker;
-  const prefetcher = createPrefetcher(() => broker);
-  prefetcher.learn("c1", { live: true, clock: false });
+  const prefetcher = createPrefetcher((id) => id === "a1" ? broker : undefined);
+  prefetcher.learn("c1", { live: true, clock: false, accountId: "a1" });
   const early = prefetcher.start(hint)!;
   assert.equal(
     usableEarlySnapshot(early, { broker, symbol: "AAPL", clock: false }),
@@ -70,10 +70,23 @@ Deno.test("early reads are used only for the same broker, symbol, and a clock wh
   assert.equal(usableEarlySnapshot(undefined, { broker, symbol: "AAPL", clock: false }), undefined);
 });
 
+Deno.test("early reads use only the hinted webhook's own account, never another's", () => {
+  const mine = recordingBroker();
+  const theirs = recordingBroker();
+  const prefetcher = createPrefetcher((id) =>
+    id === "a1" ? mine.broker : id === "a2" ? theirs.broker : undefined
+  );
+  prefetcher.learn("c1", { live: true, clock: false, accountId: "a1" });
+  prefetcher.learn("c2", { live: true, clock: false, accountId: "a2" });
+  assert.equal(prefetcher.start({ config_id: "c2", symbol: "MSFT" })?.broker, theirs.broker);
+  assert.deepEqual(mine.reads, []);
+  assert.deepEqual(theirs.reads, [{ symbol: "MSFT", clock: false }]);
+});
+
 Deno.test("failed early reads that are never used do not surface as unhandled errors", async () => {
   const { broker } = recordingBroker(true);
-  const prefetcher = createPrefetcher(() => broker);
-  prefetcher.learn("c1", { live: true, clock: false });
+  const prefetcher = createPrefetcher((id) => id === "a1" ? broker : undefined);
+  prefetcher.learn("c1", { live: true, clock: false, accountId: "a1" });
   const early = prefetcher.start(hint)!;
   // Used ones still fail for the caller, who retries the signal as for any broker error.
   await assert.rejects(early.snapshot, /broker down/);

@@ -12,8 +12,11 @@ export interface EarlySnapshot {
   snapshot: Promise<Omit<Snapshot, "orders_today">>;
 }
 
-/** Where a webhook's last claimed signal went: the live broker (and whether it read the clock). */
-export type Route = { live: true; clock: boolean } | { live: false };
+/**
+ * Where a webhook's last claimed signal went: the live broker of its own account (and whether
+ * it read the clock), or the simulation.
+ */
+export type Route = { live: true; clock: boolean; accountId: string } | { live: false };
 
 /** Starts broker reads early, and learns from each claimed signal which webhooks to do it for. */
 export interface Prefetcher {
@@ -32,15 +35,20 @@ const REMEMBERED_WEBHOOKS = 1000;
  * settings, and reads for another symbol, or without a clock it turns out to need, are not
  * used. Reads start only for a webhook whose last claimed signal went to the live broker, so a
  * simulated webhook never spends the account's request budget on them, and the first signal
- * of a webhook in an isolate is read after its claim as before.
+ * of a webhook in an isolate is read after its claim as before. The reads use only the broker
+ * already built for that webhook's own account (`cachedBroker`, never a database read and
+ * never another account); when the account's keys changed since, the claimed signal gets a
+ * new broker and the early reads are not used.
  */
-export function createPrefetcher(liveBroker: () => Broker | null): Prefetcher {
+export function createPrefetcher(
+  cachedBroker: (accountId: string) => Broker | undefined,
+): Prefetcher {
   const routes = new Map<string, Route>();
   return {
     start(hint) {
       if (!hint) return undefined;
       const route = routes.get(hint.config_id);
-      const broker = route?.live ? liveBroker() : null;
+      const broker = route?.live ? cachedBroker(route.accountId) : undefined;
       if (!route?.live || !broker) return undefined;
       const snapshot = broker.snapshot(hint.symbol, { clock: route.clock });
       // Unused reads may fail unobserved; used ones are awaited and fail as usual.

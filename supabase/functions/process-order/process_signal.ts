@@ -7,6 +7,8 @@ import { simulationPrice } from "../_shared/broker/simulation.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
 import { orderStatuses, orderStatusesThatNeverFill } from "../_shared/vocabulary.ts";
 import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
+import { type LiveBroker, refusesKeys } from "./accounts.ts";
+import { PacingWait } from "../_shared/broker/db_pacer.ts";
 
 /** One line of process-order's summary. */
 export interface SignalResult {
@@ -18,8 +20,13 @@ export interface SignalResult {
 /** What processing one claimed signal needs. */
 export interface ProcessSignalDeps {
   store: OrderStore;
-  /** The Alpaca broker shared by the function instance, or null when it is not configured. */
-  liveBroker: () => Broker | null;
+  /**
+   * The broker of a live webhook's own account (`settings.broker_account_id`, owned by
+   * `userId`), or why it cannot trade. No other account, and never keys from the environment.
+   */
+  liveBroker: (userId: string, accountId: string | null) => Promise<LiveBroker>;
+  /** Marks an account `invalid` once the broker has refused its keys. */
+  markAccountInvalid: (userId: string, accountId: string) => Promise<void>;
   /** A simulation broker for one config, filling at the signal's price. */
   simulationBroker: (configId: string, price: number | undefined) => Broker;
   /** Settings defaults from the environment, under the config's own settings. */
@@ -99,6 +106,10 @@ export async function processClaimedSignal(
   try {
     return await run(claim, deps, early);
   } catch (err) {
+    if (err instanceof PacingWait) return await park(claim, deps, err);
+    if (err instanceof KeysRefused || refusesKeys(err)) {
+      return await keysRefused(claim, deps, err as BrokerError);
+    }
     deps.log.error("signal processing failed", err, { signal_id: id });
     const reason = err instanceof BrokerError
       ? `broker unavailable: ${err.message}`
@@ -125,6 +136,48 @@ async function finish(
 ): Promise<SignalResult> {
   await deps.store.finishSignal(claim.signal.id, status, reason, error?.code, error?.message);
   return { signal_id: claim.signal.id, status, reason };
+}
+
+/**
+ * The account has no request budget now: the signal waits, without spending an attempt, for
+ * when it has, and the worker goes on with other signals (docs/interface.md section 9).
+ */
+async function park(
+  claim: ClaimedSignal,
+  deps: ProcessSignalDeps,
+  wait: PacingWait,
+): Promise<SignalResult> {
+  await deps.store.parkSignal(claim.signal.id, wait.retryAfterMs ?? 1000, wait.message);
+  return { signal_id: claim.signal.id, status: "retrying", reason: wait.message };
+}
+
+/** The broker refused a live webhook's keys: the account is `invalid`, the signal `failed`. */
+class KeysRefused extends Error {
+  constructor(readonly refusal: BrokerError) {
+    super(refusal.message);
+  }
+}
+
+async function keysRefused(
+  claim: ClaimedSignal,
+  deps: ProcessSignalDeps,
+  err: BrokerError,
+): Promise<SignalResult> {
+  const accountId = accountIdOf(claim.config?.settings);
+  if (accountId) await deps.markAccountInvalid(claim.signal.user_id, accountId);
+  const message = err instanceof KeysRefused ? err.refusal.message : err.message;
+  return await finish(
+    claim,
+    deps,
+    "failed",
+    `the broker refused the keys of the webhook's broker account, now marked invalid: ${message}`,
+    { code: "broker_account_invalid", message },
+  );
+}
+
+function accountIdOf(settings: unknown): string | null {
+  const id = (settings as { broker_account_id?: unknown } | null)?.broker_account_id;
+  return typeof id === "string" ? id : null;
 }
 
 async function retryLater(
@@ -161,22 +214,26 @@ async function run(
       `the webhook's settings are invalid: ${settings.problem}`,
     );
   }
-  const broker = settings.settings.simulation
-    ? deps.simulationBroker(config.id, simulationPrice(signal.alert))
-    : deps.liveBroker();
-  if (!broker) {
-    return await finish(
-      claim,
-      deps,
-      "failed",
-      "Alpaca is not configured: set ALPACA_API_KEY and ALPACA_API_SECRET",
-    );
+  let broker: Broker;
+  if (settings.settings.simulation) {
+    broker = deps.simulationBroker(config.id, simulationPrice(signal.alert));
+  } else {
+    const live = await deps.liveBroker(signal.user_id, settings.settings.broker_account_id);
+    if ("problem" in live) {
+      return await finish(claim, deps, "failed", live.problem.reason, {
+        code: live.problem.code,
+        message: live.problem.reason,
+      });
+    }
+    broker = live.broker;
   }
   // The clock costs a broker request and only the trading_hours rule reads it.
   const clock = settings.settings.trading_hours !== "any";
   deps.prefetcher?.learn(
     config.id,
-    broker.name === "alpaca" ? { live: true, clock } : { live: false },
+    broker.name === "alpaca"
+      ? { live: true, clock, accountId: settings.settings.broker_account_id! }
+      : { live: false },
   );
   const ctx: Ctx = { claim, deps, broker };
   if (claim.orders.length > 0) {
@@ -292,6 +349,7 @@ async function place(ctx: Ctx, order: OrderRow, lookUpFirst: boolean): Promise<P
       const found = await broker.findByClientOrderId(order.client_order_id);
       return found ? await record(found) : null;
     } catch (err) {
+      if (err instanceof PacingWait || refusesKeys(err)) throw err;
       if (err instanceof BrokerError) {
         // A 429 says when to come back, as it does for a submit.
         const delayMs = err.kind === "retry" ? err.retryAfterMs : undefined;
@@ -310,6 +368,15 @@ async function place(ctx: Ctx, order: OrderRow, lookUpFirst: boolean): Promise<P
     return r;
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
+    // Nothing was sent: the signal waits for the budget, and resumes by looking up first.
+    if (err instanceof PacingWait) throw err;
+    if (refusesKeys(err)) {
+      await deps.store.recordOrderUpdate(order.client_order_id, {
+        status: "rejected",
+        error_message: err.message,
+      });
+      throw new KeysRefused(err);
+    }
     if (err.kind === "rejected") {
       const row = await deps.store.recordOrderUpdate(order.client_order_id, {
         status: "rejected",

@@ -50,7 +50,8 @@ function world(
   };
   const deps: ProcessSignalDeps = {
     store,
-    liveBroker: () => options.live ?? broker,
+    liveBroker: () => Promise.resolve({ broker: options.live ?? broker }),
+    markAccountInvalid: () => Promise.resolve(),
     simulationBroker: () => simulation,
     defaults: { ...defaultSettings(readEnv(() => undefined)), simulation: false },
     log,
@@ -531,7 +532,7 @@ Deno.test("a deleted config: the signal is ignored and nothing reaches any broke
   const s = w.signal();
   w.store.configs.delete(CONFIG_ID);
   let asked = 0;
-  w.deps.liveBroker = () => (asked++, w.broker);
+  w.deps.liveBroker = () => (asked++, Promise.resolve({ broker: w.broker }));
 
   const result = await w.claimAndProcess();
 

@@ -5,6 +5,8 @@ import type { OrderIntent, PositionSnapshot } from "../_shared/engine/types.ts";
 import type { OrderRow } from "../_shared/broker/types.ts";
 import type { SimBook } from "../_shared/broker/simulation.ts";
 import type { FinalSignalStatus, NotificationChannel } from "../_shared/vocabulary.ts";
+import type { PacingStore } from "../_shared/broker/db_pacer.ts";
+import type { AccountStore } from "./accounts.ts";
 
 export type { OrderRow, SimBook };
 
@@ -84,6 +86,8 @@ export interface OrderStore {
     errorMessage?: string,
   ): Promise<void>;
   scheduleSignalRetry(signalId: string, delayMs: number, reason: string): Promise<void>;
+  /** Back in line after `delayMs` without spending an attempt: its account had no budget. */
+  parkSignal(signalId: string, delayMs: number, reason: string): Promise<void>;
   simFillOrder(clientOrderId: string, price: number): Promise<OrderRow>;
   simBook(configId: string, symbol: string): Promise<SimBook>;
   /** The config's non-zero simulated positions. */
@@ -161,6 +165,9 @@ export function sqlOrderStore(pool: Sql): OrderStore {
         Math.round(delayMs)
       }, ${reason})`;
     },
+    async parkSignal(signalId, delayMs, reason) {
+      await sql`select public.park_signal(${signalId}, ${Math.round(delayMs)}, ${reason})`;
+    },
     async simFillOrder(clientOrderId, price) {
       const [row] = await sql`select public.sim_fill_order(${clientOrderId}, ${price}) as o`;
       return orderRow(row.o);
@@ -196,6 +203,54 @@ export function sqlOrderStore(pool: Sql): OrderStore {
     },
     async recordNotificationAttempt(id, ok, statusCode, error) {
       await sql`select public.record_notification_attempt(${id}, ${ok}, ${statusCode}, ${error})`;
+    },
+  };
+}
+
+/** The broker accounts process-order reads (as the service role), keys only through Vault. */
+export function sqlAccountStore(pool: Sql): AccountStore {
+  const sql = oneRoundTrip(pool);
+  return {
+    async brokerAccount(userId, accountId) {
+      const [row] = await sql`select id, status::text as status,
+          environment::text as environment, updated_at::text as version
+        from public.broker_accounts where id = ${accountId} and user_id = ${userId}`;
+      return row
+        ? { id: row.id, status: row.status, environment: row.environment, version: row.version }
+        : null;
+    },
+    async brokerAccountKeys(userId, accountId) {
+      const [row] = await sql`select key_id, secret_key
+        from public.broker_account_keys(${userId}, ${accountId})`;
+      return row?.key_id && row?.secret_key
+        ? { key_id: row.key_id, secret_key: row.secret_key }
+        : null;
+    },
+    async markBrokerAccountInvalid(userId, accountId) {
+      await sql`select public.mark_broker_account(${userId}, ${accountId}, false)`.catch(
+        (err) => {
+          // Deleted meanwhile: nothing left to mark.
+          if ((err as { code?: string }).code !== "BA003") throw err;
+        },
+      );
+    },
+  };
+}
+
+/** Pacing slots per broker account in the database (`take_broker_requests`). */
+export function sqlPacingStore(pool: Sql): PacingStore {
+  const sql = oneRoundTrip(pool);
+  return {
+    async take({ accountId, n, limit, windowMs, maxFlightMs }) {
+      const [row] = await sql`select public.take_broker_requests(${accountId}, ${n}, ${limit},
+        make_interval(secs => ${windowMs / 1000}), make_interval(secs => ${maxFlightMs / 1000})
+      ) as t`;
+      const t = row.t as { ids?: (number | string)[]; wait_ms?: number };
+      return t.ids ? { ids: t.ids.map(Number) } : { waitMs: Number(t.wait_ms) };
+    },
+    async finish(ids) {
+      await sql`select public.finish_broker_requests(
+        array(select jsonb_array_elements_text(${json(ids)}::jsonb)::bigint))`;
     },
   };
 }

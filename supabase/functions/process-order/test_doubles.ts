@@ -450,6 +450,19 @@ export class FakeOrderStore implements OrderStore {
     });
   }
 
+  /** As `park_signal`: back to retrying when the account's budget frees, the attempt given back. */
+  parkSignal(signalId: string, delayMs: number, reason: string) {
+    return this.#call("parkSignal", () => {
+      const s = this.signals.get(signalId);
+      if (!s || s.status !== "processing") return;
+      this.#setStatus(s, "retrying");
+      s.reason = reason;
+      s.attempts = Math.max(s.attempts - 1, 0);
+      s.next_attempt_at = this.clock.now() + Math.max(Math.round(delayMs), 0);
+      this.#signalEvent(s);
+    });
+  }
+
   simFillOrder(): Promise<OrderRow> {
     return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
   }

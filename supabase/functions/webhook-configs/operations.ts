@@ -4,7 +4,13 @@ import { asUser, type Sql, type Tx } from "../_shared/db/client.ts";
 import type { UserClaims } from "../_shared/auth/require_user.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
 import { type PageQuery, parsePageQuery } from "./activity_schema.ts";
-import { parseConfigPatch, parseCreateConfig, presentConfig } from "./config_schema.ts";
+import {
+  invalidPayload,
+  parseConfigPatch,
+  parseCreateConfig,
+  presentConfig,
+} from "./config_schema.ts";
+import type { Settings } from "../_shared/config/settings.ts";
 import { buildOpenApiDocument } from "./openapi/document.ts";
 import * as store from "./store.ts";
 import { isUuid } from "../_shared/util/uuid.ts";
@@ -77,6 +83,7 @@ export async function listConfigs(ctx: UserContext): Promise<Response> {
 export async function createConfig(ctx: UserContext): Promise<Response> {
   const values = parseCreateConfig(await readJson(ctx.req), ctx.env);
   const { row, token } = await asUser(ctx.sql, ctx.user, async (tx) => {
+    await requireOwnAccount(tx, values.settings);
     const row = await store.insertConfig(tx, { userId: ctx.user.sub, values });
     const token = await store.rotateToken(tx, row.id);
     if (token === undefined) throw new Error("a config just inserted could not be rotated");
@@ -104,9 +111,30 @@ export async function updateConfig(ctx: UserContext): Promise<Response> {
     const current = await store.selectConfig(tx, id, { forUpdate: true });
     if (!current) throw configNotFound();
     const changes = parseConfigPatch(body, current, ctx.env);
+    if (changes.settings) await requireOwnAccount(tx, changes.settings);
     return Object.keys(changes).length === 0 ? current : await store.updateConfig(tx, id, changes);
   }, configWriteSettings(ctx.env));
   return jsonResponse(200, { data: presentConfig(row, ctx.env) });
+}
+
+/**
+ * A live config names one of the caller's own broker accounts, and any config names only
+ * one of theirs (docs/interface.md section 5). Checked in the caller's transaction, so row-level
+ * security decides: another user's account is as absent as one that does not exist.
+ */
+async function requireOwnAccount(tx: Tx, settings: Settings): Promise<void> {
+  const path = "settings.broker_account_id";
+  const accountId = settings.broker_account_id;
+  if (accountId === null) {
+    if (settings.simulation) return;
+    throw invalidPayload([{
+      path,
+      message: "a live config (simulation: false) must name one of your broker accounts",
+    }]);
+  }
+  if (!await store.brokerAccountVisible(tx, accountId)) {
+    throw invalidPayload([{ path, message: "is not one of your broker accounts" }]);
+  }
 }
 
 /** `DELETE /webhook-configs/{id}`: its signals and orders stay, with `config_id` null. */

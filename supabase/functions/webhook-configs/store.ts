@@ -108,6 +108,12 @@ export async function configExists(tx: Tx, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
+/** Whether the caller can see this broker account, i.e. it is theirs (row-level security). */
+export async function brokerAccountVisible(tx: Tx, accountId: string): Promise<boolean> {
+  const rows = await tx`select 1 from public.broker_accounts where id = ${accountId}`;
+  return rows.length > 0;
+}
+
 /**
  * Inserts a config owned by `userId`; RLS refuses any other owner. The database chooses its
  * id, timestamps, webhook_url and a token hash nobody holds (the caller rotates a token next).

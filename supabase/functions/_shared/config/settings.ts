@@ -52,8 +52,12 @@ export const settingsSchema = z.strictObject({
   rate_limit_per_minute: z.number().int().min(0).max(100_000),
   default_order_type: z.enum(orderTypes),
   default_time_in_force: z.enum(timesInForce),
-  /** One of the owner's broker accounts (docs/interface.md section 8), or null. */
-  broker_account_id: z.guid().nullable(),
+  /**
+   * The caller's own broker account this webhook trades on (docs/interface.md section 8);
+   * a live webhook must name one (checked with the owner's rows in webhook-configs).
+   */
+  broker_account_id: z.guid("must be a broker account id (a uuid) or null")
+    .toLowerCase().nullable(),
   /**
    * Whether the deployment's legacy global `WEBHOOK_PASSPHRASE` opens this webhook as well as
    * its own token (docs/interface.md section 3). Off unless the owner turns it on.
