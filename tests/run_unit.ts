@@ -50,7 +50,8 @@ const counts = await runDenoTests({
     `--deny-read=${local.stackDir},${root}/.local`,
     "--allow-write",
     "--allow-env",
-    `--allow-run=${Deno.execPath()}`,
+    // Deno, and the pinned Supabase CLI whose --help the README's commands are checked against.
+    `--allow-run=${Deno.execPath()},${root}/node_modules/.bin/supabase`,
     "--allow-net=127.0.0.1,localhost,[::1]",
     `--deny-net=${deniedHosts(local).join(",")}`,
   ],

@@ -12,7 +12,6 @@ import {
 } from "../_shared/config/settings.ts";
 import { isPlainObject, type JsonObject, mergeDeep } from "../_shared/util/merge_deep.ts";
 import {
-  finalSignalStatuses,
   type NotificationChannel,
   notificationChannels,
   type NotificationEvent,
