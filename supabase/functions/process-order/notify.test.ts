@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { deliverDueNotifications, notificationBody, summaryLine } from "./notify.ts";
-import { createPinnedPoster } from "./pinned_post.ts";
+import { createPinnedPoster, tlsServerName } from "./pinned_post.ts";
 import { receiverCert, receiverKey, testCa } from "./test_tls.ts";
 import { createLogger } from "../_shared/log.ts";
 import type { NotificationRow } from "./store.ts";
@@ -240,4 +240,11 @@ Deno.test("a delivery connects to the address it checked, with TLS for the URL's
     await redirecting.close();
     await failing.close();
   }
+});
+
+Deno.test("TLS checks the certificate for the URL's name, an IPv6 literal without brackets", () => {
+  assert.equal(tlsServerName(new URL("https://hooks.slack.com/services/T/B/x")), "hooks.slack.com");
+  assert.equal(tlsServerName(new URL("https://receiver.test.:8443/h")), "receiver.test");
+  assert.equal(tlsServerName(new URL("https://[2001:db8::1]:8443/h")), "2001:db8::1");
+  assert.equal(tlsServerName(new URL("https://93.184.215.14/h")), "93.184.215.14");
 });

@@ -27,6 +27,16 @@ export interface PinnedPosterOptions {
   maxHeadBytes?: number;
 }
 
+/**
+ * The name TLS checks the certificate for: the URL's host without a trailing dot, and an IPv6
+ * literal without its brackets (a certificate names `2001:db8::1`, never `[2001:db8::1]`).
+ *
+ * @example tlsServerName(new URL("https://[2001:db8::1]/h")) // "2001:db8::1"
+ */
+export function tlsServerName(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -82,7 +92,7 @@ export function createPinnedPoster(options: PinnedPosterOptions = {}): PinnedPos
       if (https) {
         // SNI and the certificate are checked for the name, not the address.
         conn = await Deno.startTls(tcp, {
-          hostname: url.hostname.replace(/\.$/, ""),
+          hostname: tlsServerName(url),
           caCerts: options.caCerts,
         });
       }
