@@ -339,3 +339,33 @@ Deno.test("the fake serves several accounts, each with its own keys, balances an
     );
     assert.equal(gone.status, 401, "reset removes added accounts");
   }));
+
+Deno.test("each account's orders act on its own book: one account's sell never touches another's shares", () =>
+  withFake(async (fake) => {
+    const keysOf = (key: string) => ({ "APCA-API-KEY-ID": key, "APCA-API-SECRET-KEY": `${key}-s` });
+    for (const key of ["PKALICE", "PKBOB"]) {
+      await control(fake, "POST", "accounts", {
+        key_id: key,
+        secret_key: `${key}-s`,
+        positions: [{ symbol: "AAPL", qty: 10, avg_entry_price: 90 }],
+      });
+    }
+    const sell = await api(fake, "POST", "/v2/orders", {
+      symbol: "AAPL",
+      side: "sell",
+      type: "market",
+      time_in_force: "day",
+      qty: "10",
+    }, keysOf("PKALICE"));
+    assert.equal(sell.status, 200);
+    const held = async (key: string) =>
+      (await api(fake, "GET", "/v2/positions", undefined, keysOf(key))).body
+        .map((p: Json) => [p.symbol, p.qty]);
+    assert.deepEqual(await held("PKALICE"), []);
+    assert.deepEqual(await held("PKBOB"), [["AAPL", "10"]], "Bob's shares are his");
+    const bobOrders = await api(fake, "GET", "/v2/orders?status=all", undefined, keysOf("PKBOB"));
+    assert.deepEqual(bobOrders.body, [], "Bob sees none of Alice's orders");
+    assert.deepEqual((await api(fake, "GET", "/v2/positions")).body, [], "nor does the default");
+    const alice = await api(fake, "GET", "/v2/account", undefined, keysOf("PKALICE"));
+    assert.equal(Number(alice.body.cash), 100_000 + 10 * 100, "the sale's cash is Alice's");
+  }));

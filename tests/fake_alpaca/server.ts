@@ -24,10 +24,11 @@
  * - `POST /__control/accounts` with a {@link FakeAccountSpec}: one more account with its own
  *   keys; 201 with its `GET /v2/account` JSON. Reset removes them.
  *
- * Several accounts: the keys given at start open the default account, which serves every
- * route. Each account added with `POST /__control/accounts` (or `addAccount`) has its own keys,
- * balances and positions, served by `GET /v2/account` and `GET /v2/positions`; its other routes
- * still act on the default account's book. A key id no account has answers 401
+ * Several accounts: the keys given at start open the default account. Each account added with
+ * `POST /__control/accounts` (or `addAccount`) has its own keys and its own book: balances,
+ * positions and orders, so one account's orders never touch another's positions, as at Alpaca.
+ * The control API's state and fill prices act on the default account; fill prices, the clock,
+ * assets, faults, delays and the rate limit are the market's, shared by every account. A key id no account has answers 401
  * `{"code":40110000,"message":"request is not authorized"}`, as Alpaca does; a known key id with
  * the wrong secret answers 403 `{"message":"forbidden."}`.
  *
@@ -186,6 +187,13 @@ export interface FakeAccountSpec {
   positions?: FakePosition[];
 }
 
+/** One account's book: balances, positions (by symbol) and orders. */
+interface Book {
+  account: FakeAccount;
+  positions: Map<string, FakePosition>;
+  orders: AlpacaOrderJson[];
+}
+
 /** Options of {@link startFakeAlpaca}. */
 export interface FakeAlpacaOptions {
   /** 0 (default) picks a free port. */
@@ -276,6 +284,8 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   let rateLimit: { perMinute: number; windowMs: number; hits: number[] } | null = null;
   let hung: Array<() => void> = [];
   let extraAccounts = new Map<string, FakeAccountSpec>();
+  /** Each added account's own book, by key id; the default account's is the variables above. */
+  let books = new Map<string, Book>();
 
   function defaultClock(): FakeClock {
     const now = Date.now();
@@ -747,7 +757,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
         : alpacaError(404, 40410000, "endpoint not found");
     }
     const params = found.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-    const response = found.handle({ url, body }, params);
+    const response = withBookOf(record.key_id, () => found.handle({ url, body }, params));
     if (fault) {
       await response.body?.cancel();
       return faultResponse(fault);
@@ -789,9 +799,39 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
 
   // ---------------------------------------------------------------- several accounts
 
-  /** The account JSON of an added account, in the default account's shape. */
-  function extraAccountJson(spec: FakeAccountSpec) {
+  /**
+   * Runs a (synchronous) route handler on the book of the account whose key id sent it: the
+   * default account's variables are swapped for the added account's book and back, so every
+   * route acts on that account alone.
+   */
+  function withBookOf<T>(key: string | null, handle: () => T): T {
+    const book = key === null || key === keyId ? undefined : books.get(key);
+    if (!book) return handle();
+    const own = { account, positions, orders };
+    ({ account, positions, orders } = book);
+    try {
+      return handle();
+    } finally {
+      Object.assign(book, { account, positions, orders });
+      ({ account, positions, orders } = own);
+    }
+  }
+
+  function bookFor(spec: FakeAccountSpec): Book {
     const equity = spec.equity ?? DEFAULT_ACCOUNT.equity;
+    return {
+      account: {
+        equity,
+        cash: spec.cash ?? equity,
+        buying_power: spec.buying_power ?? equity * 2,
+      },
+      positions: new Map((spec.positions ?? []).map((p) => [p.symbol.toUpperCase(), { ...p }])),
+      orders: [],
+    };
+  }
+
+  /** An added account's JSON: its own book's balances (run under its book), its own flags. */
+  function extraAccountJson(spec: FakeAccountSpec) {
     return {
       ...accountJson(),
       id: `00000000-0000-4000-8000-${
@@ -800,31 +840,23 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       }`,
       account_number: spec.account_number ?? `PA${spec.key_id.slice(-8).toUpperCase()}`,
       status: spec.status ?? "ACTIVE",
-      cash: dec(spec.cash ?? equity),
-      buying_power: dec(spec.buying_power ?? equity * 2),
-      equity: dec(equity),
-      last_equity: dec(equity),
-      portfolio_value: dec(equity),
       shorting_enabled: spec.shorting_enabled ?? true,
       trading_blocked: spec.trading_blocked ?? false,
     };
   }
 
   /**
-   * What an added account's own routes answer (`GET /v2/account`, `GET /v2/positions`), after
+   * What an added account's `GET /v2/account` answers, after
    * auth and rate limiting and with faults applied; null for the default account and for
    * every other route.
    */
   function extraAccountResponse(record: RecordedRequest): Promise<Response> | Response | null {
     const spec = record.key_id === keyId ? undefined : extraAccounts.get(record.key_id ?? "");
     if (!spec) return null;
-    const own = record.route === "GET /v2/account" || record.route === "GET /v2/positions";
-    if (!own) return null;
+    if (record.route !== "GET /v2/account") return null;
     const faultIndex = faults.findIndex((f) => matches(f.path, record));
     if (faultIndex >= 0) return faultResponse(faults.splice(faultIndex, 1)[0]);
-    return record.route === "GET /v2/account"
-      ? json(200, extraAccountJson(spec))
-      : json(200, (spec.positions ?? []).map(positionJson));
+    return json(200, withBookOf(record.key_id, () => extraAccountJson(spec)));
   }
 
   const server = Deno.serve(
@@ -855,7 +887,8 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       return [...requests];
     },
     get orders() {
-      return orders.map((o) => structuredClone(o));
+      return [orders, ...[...books.values()].map((b) => b.orders)].flat()
+        .map((o) => structuredClone(o));
     },
     get count429() {
       return count429;
@@ -900,6 +933,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     },
     addAccount(spec) {
       extraAccounts.set(spec.key_id, structuredClone(spec));
+      books.set(spec.key_id, bookFor(spec));
       return extraAccountJson(spec);
     },
     stats() {
@@ -928,6 +962,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       count429 = 0;
       rateLimit = null;
       extraAccounts = new Map();
+      books = new Map();
       releaseHung();
     },
     async close() {

@@ -133,7 +133,7 @@ async function requireOwnAccount(tx: Tx, settings: Settings): Promise<void> {
     }]);
   }
   if (!await store.brokerAccountVisible(tx, accountId)) {
-    throw invalidPayload([{ path, message: "is not one of your broker accounts" }]);
+    throw invalidPayload([{ path, message: "must be one of your broker accounts" }]);
   }
 }
 

@@ -34,7 +34,7 @@ as $$
   select public.ingest_signal(
     p_config_id, p_outer_hash, p_body_hash, p_outer_legacy, p_body_legacy, false, false,
     jsonb_build_object('ticker', 'AAPL', 'action', 'buy', 'id', p_key),
-    jsonb_build_object('ticker', 'AAPL', 'action', 'buy'), '{}', p_key)
+    jsonb_build_object('ticker', 'AAPL', 'action', 'buy'), '{}', p_key, 60, 60)
 $$;
 
 /** The hex SHA-256 of a token, as receive-webhook passes it. */
@@ -42,6 +42,8 @@ create function pg_temp.h(p_token text) returns text
 language sql immutable
 as $$ select encode(extensions.digest(p_token, 'sha256'), 'hex') $$;
 
+-- The story's helpers start closed like any new function (12-default-privileges.sql).
+grant execute on all functions in schema pg_temp to service_role;
 set local role service_role;
 select set_config('request.jwt.claims', json_build_object('role', 'service_role')::text, true);
 
