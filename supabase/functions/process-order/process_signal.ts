@@ -7,6 +7,8 @@ import { simulationPrice } from "../_shared/broker/simulation.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
 import { Constants } from "../_shared/database.types.ts";
 import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
+import { SignalErrorCode } from "./signal_errors.ts";
+import { outcomeFields, outcomeLine } from "./outcome_line.ts";
 
 /** One line of process-order's summary. */
 export interface SignalResult {
@@ -115,7 +117,20 @@ async function finish(
   error?: { code: string; message: string },
 ): Promise<SignalResult> {
   await deps.store.finishSignal(claim.signal.id, status, reason, error?.code, error?.message);
+  logOutcome(claim, deps, status, reason, error?.code);
   return { signal_id: claim.signal.id, status, reason };
+}
+
+/** One line per outcome, for the operator's terminal (docs/interface.md §6). */
+function logOutcome(
+  claim: ClaimedSignal,
+  deps: ProcessSignalDeps,
+  status: string,
+  reason: string,
+  errorCode?: string,
+): void {
+  const outcome = { signal: claim.signal, status, reason, error_code: errorCode };
+  deps.log.info(outcomeLine(outcome), outcomeFields(outcome));
 }
 
 async function retryLater(
@@ -127,11 +142,12 @@ async function retryLater(
   const attempts = claim.signal.attempts;
   if (attempts >= (deps.maxAttempts ?? MAX_ATTEMPTS)) {
     return await finish(claim, deps, "failed", `gave up after ${attempts} attempts: ${reason}`, {
-      code: "retries_exhausted",
+      code: SignalErrorCode.retriesExhausted,
       message: reason,
     });
   }
   await deps.store.scheduleSignalRetry(claim.signal.id, delayMs ?? backoffMs(attempts), reason);
+  logOutcome(claim, deps, "retrying", reason);
   return { signal_id: claim.signal.id, status: "retrying", reason };
 }
 
@@ -150,6 +166,7 @@ async function run(
       deps,
       "failed",
       `the webhook's settings are invalid: ${settings.problem}`,
+      { code: SignalErrorCode.settingsInvalid, message: settings.problem },
     );
   }
   const broker = settings.settings.simulation
@@ -161,6 +178,10 @@ async function run(
       deps,
       "failed",
       "Alpaca is not configured: set ALPACA_API_KEY and ALPACA_API_SECRET",
+      {
+        code: SignalErrorCode.brokerNotConfigured,
+        message: "simulation is off and no Alpaca key and secret are configured",
+      },
     );
   }
   // The clock costs a broker request and only the trading_hours rule reads it.
@@ -204,7 +225,7 @@ async function run(
   }
   if (noPrice) {
     return await finish(claim, deps, "rejected", "simulation needs a price", {
-      code: "simulation_price",
+      code: SignalErrorCode.simulationPrice,
       message: "send the signal price (price, limit_price or stop_price) to simulate a fill",
     });
   }
@@ -327,7 +348,7 @@ async function conclude(ctx: Ctx, orders: OrderRow[], reason: string): Promise<S
     const message = rejected[0].error_message ?? "the broker rejected the order";
     if (live.length === 0) {
       return await finish(claim, deps, "rejected", `broker rejected the order: ${message}`, {
-        code: "broker_rejected",
+        code: SignalErrorCode.brokerRejected,
         message,
       });
     }
@@ -335,7 +356,10 @@ async function conclude(ctx: Ctx, orders: OrderRow[], reason: string): Promise<S
   }
   if (orders.length === 0) return await finish(claim, deps, "submitted", reason);
   if (live.length === 0) {
-    return await finish(claim, deps, "failed", `${reason}; no order is live at the broker`);
+    return await finish(claim, deps, "failed", `${reason}; no order is live at the broker`, {
+      code: SignalErrorCode.noLiveOrder,
+      message: "no order of the plan is live at the broker",
+    });
   }
   const allFilled = live.every((o) => o.status === "filled");
   return await finish(claim, deps, allFilled ? "filled" : "submitted", reason);
