@@ -14,7 +14,7 @@ const stranger = await newUser("detail-other");
 
 Deno.test("a filled signal's detail shows its steps oldest first and its order; it is not retryable", async () => {
   const config = await createViaApi(owner.token, { name: "detail" });
-  const signalId = await sendAlert(config, alert());
+  const signalId = await sendAlert({ ...config, userId: owner.id }, alert());
   assert.equal((await waitForSignal(signalId)).status, "filled");
 
   const res = await api(owner.token, "GET", `/${config.id}/signals/${signalId}`);
@@ -48,8 +48,8 @@ Deno.test("a filled signal's detail shows its steps oldest first and its order; 
   // The stack's terminal got one readable line for the outcome.
   const logFile = `${stackEnv().STACK_DIR}.log`;
   const line = `signal ${signalId.slice(0, 8)} webhook ${config.id.slice(0, 8)} AAPL buy -> filled`;
-  const text = await Deno.readTextFile(logFile).catch(() => "");
-  if (text !== "") assert.ok(text.includes(line), `no outcome line '${line}' in ${logFile}`);
+  const text = await Deno.readTextFile(logFile);
+  assert.ok(text.includes(`[process-order] ${line}`), `no outcome line '${line}' in ${logFile}`);
 });
 
 Deno.test("a failed signal that never reached the broker is retried by its owner and then fills", async () => {
@@ -58,7 +58,7 @@ Deno.test("a failed signal that never reached the broker is retried by its owner
   await withDb((sql) =>
     sql`update public.webhook_configs set settings = '{"sizing": null}' where id = ${config.id}`
   );
-  const signalId = await sendAlert(config, alert());
+  const signalId = await sendAlert({ ...config, userId: owner.id }, alert());
   const failed = await waitForSignal(signalId);
   assert.equal(failed.status, "failed");
   assert.equal(failed.error_code, "settings_invalid");
@@ -82,7 +82,7 @@ Deno.test("a failed signal that never reached the broker is retried by its owner
 
 Deno.test("a deleted config's signals, orders and signal detail stay readable by its owner", async () => {
   const config = await createViaApi(owner.token, { name: "to delete" });
-  const signalId = await sendAlert(config, alert());
+  const signalId = await sendAlert({ ...config, userId: owner.id }, alert());
   assert.equal((await waitForSignal(signalId)).status, "filled");
   assert.equal((await api(owner.token, "DELETE", `/${config.id}`)).status, 204);
   assert.equal((await api(owner.token, "GET", `/${config.id}`)).status, 404);
