@@ -30,6 +30,9 @@ begin
 end;
 $$;
 
+-- A trigger function only: nobody calls it.
+revoke all on function public.keep_origin_config_id() from public, anon, authenticated;
+
 /** A signal remembers its webhook. */
 create trigger webhook_signals_keep_origin
   before insert or update on public.webhook_signals

@@ -112,8 +112,8 @@ select set_eq(
   $$ select p.proname::text from pg_proc p
       where p.pronamespace = 'public'::regnamespace
         and has_function_privilege('authenticated', p.oid, 'execute') $$,
-  array['rotate_webhook_token', 'token_hashes_match'],
-  'a signed-in user can execute the pure hash comparison and rotate_webhook_token, nothing more'
+  array['retry_signal', 'rotate_webhook_token', 'token_hashes_match'],
+  'a signed-in user can execute the pure hash comparison, rotate_webhook_token and retry_signal (each checks ownership), nothing more'
 );
 
 select is_empty(
@@ -129,8 +129,8 @@ select is_empty(
 set local role anon;
 select set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
 
-select is((select count(*)::int from public.signal_status_transitions), 10,
-  'anon reads all ten legal transitions');
+select is((select count(*)::int from public.signal_status_transitions), 11,
+  'anon reads all eleven legal transitions');
 select throws_ok(
   $$ insert into public.signal_status_transitions values ('filled', 'queued') $$,
   '42501', 'permission denied for table signal_status_transitions',
@@ -145,8 +145,8 @@ set local role authenticated;
 select set_config('request.jwt.claims', json_build_object(
   'sub', 'a11ce000-0000-4000-8000-000000000001', 'role', 'authenticated')::text, true);
 
-select is((select count(*)::int from public.signal_status_transitions), 10,
-  'a signed-in user reads all ten legal transitions');
+select is((select count(*)::int from public.signal_status_transitions), 11,
+  'a signed-in user reads all eleven legal transitions');
 select throws_ok(
   $$ insert into public.signal_status_transitions values ('filled', 'queued') $$,
   '42501', 'permission denied for table signal_status_transitions',
@@ -180,7 +180,7 @@ select throws_ok(
 reset role;
 select set_config('request.jwt.claims', '', true);
 
-select is((select count(*)::int from public.signal_status_transitions), 10,
+select is((select count(*)::int from public.signal_status_transitions), 11,
   'the vocabulary is intact');
 
 select * from finish();
