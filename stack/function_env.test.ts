@@ -94,3 +94,17 @@ Deno.test("README's Configuration table lists the operator's variables with thei
     assert.equal(rows.get(v.name), v.shownDefault, `README's default of ${v.name}`);
   }
 });
+
+Deno.test("the stack prints a signal outcome as its readable line, other lines as written", async () => {
+  const { relayLine } = await import("./functions.ts");
+  const line = JSON.stringify({
+    level: "info",
+    msg: "signal 1a2b3c4d webhook 5e6f7a8b AAPL buy -> filled: ok",
+    event: "signal_outcome",
+  });
+  if (relayLine(line) !== "signal 1a2b3c4d webhook 5e6f7a8b AAPL buy -> filled: ok") {
+    throw new Error(relayLine(line));
+  }
+  const other = JSON.stringify({ level: "info", msg: "request" });
+  if (relayLine(other) !== other) throw new Error("changed an ordinary line");
+});

@@ -71,6 +71,20 @@ async function waitForPort(port: number, timeoutMs: number, alive: () => boolean
   throw new Error(`did not listen on ${port} within ${timeoutMs} ms`);
 }
 
+/**
+ * What the terminal shows of a worker's output line: a signal outcome (`event:
+ * "signal_outcome"`, from process-order) as its readable message, anything else as written.
+ */
+export function relayLine(line: string): string {
+  if (!line.includes('"signal_outcome"')) return line;
+  try {
+    const parsed = JSON.parse(line);
+    return parsed?.event === "signal_outcome" && typeof parsed.msg === "string" ? parsed.msg : line;
+  } catch {
+    return line;
+  }
+}
+
 /** Starts and supervises one worker per function; `stop()` ends them all. */
 export async function startFunctions(opts: {
   root: string;
@@ -108,7 +122,7 @@ export async function startFunctions(opts: {
         while ((i = buf.indexOf("\n")) >= 0) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
-          if (!line.startsWith("Listening on")) console.log(`[${fn.name}] ${line}`);
+          if (!line.startsWith("Listening on")) console.log(`[${fn.name}] ${relayLine(line)}`);
         }
       }
     };

@@ -35,7 +35,9 @@ select set_eq(
             ('processing', 'submitted'), ('processing', 'filled'), ('processing', 'rejected'),
             ('processing', 'ignored'), ('processing', 'failed'),
             ('retrying', 'processing'),
-            ('submitted', 'filled') $$,
+            ('submitted', 'filled'),
+            -- only through retry_signal (migration signal_retry)
+            ('failed', 'queued') $$,
   'exactly these status changes are legal'
 );
 

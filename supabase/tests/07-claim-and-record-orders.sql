@@ -133,6 +133,7 @@ select is(
   :'intent'::jsonb - array['id', 'created_at', 'updated_at'],
   '{"signal_id": "5a000000-0000-4000-8000-000000000001",
     "config_id": "c0f1a000-0000-4000-8000-00000000000a",
+    "origin_config_id": "c0f1a000-0000-4000-8000-00000000000a",
     "user_id": "a11ce000-0000-4000-8000-000000000001", "client_order_id": "story07-1-open",
     "purpose": "open", "broker": "simulation", "broker_order_id": null, "symbol": "AAPL",
     "side": "buy", "qty": 2, "notional": null, "order_type": "limit", "time_in_force": "gtc",
@@ -202,7 +203,8 @@ select is(
     "broker_response": {"id": "alp-1", "status": "accepted"}}')
     - array['id', 'created_at', 'updated_at', 'request', 'signal_id', 'config_id', 'user_id',
             'symbol', 'side', 'qty', 'notional', 'order_type', 'time_in_force', 'order_class',
-            'limit_price', 'stop_price', 'purpose', 'broker', 'client_order_id'],
+            'limit_price', 'stop_price', 'purpose', 'broker', 'client_order_id',
+            'origin_config_id'],
   '{"status": "accepted", "broker_order_id": "alp-1", "submitted_at": "2026-01-05T15:00:00+00:00",
     "broker_response": {"id": "alp-1", "status": "accepted"}, "filled_qty": 0,
     "filled_avg_price": null, "filled_at": null, "error_message": null}'::jsonb,
@@ -214,7 +216,8 @@ select is(
     "filled_avg_price": 100.75, "filled_at": "2026-01-05T15:00:01Z"}')
     - array['id', 'created_at', 'updated_at', 'request', 'signal_id', 'config_id', 'user_id',
             'symbol', 'side', 'qty', 'notional', 'order_type', 'time_in_force', 'order_class',
-            'limit_price', 'stop_price', 'purpose', 'broker', 'client_order_id'],
+            'limit_price', 'stop_price', 'purpose', 'broker', 'client_order_id',
+            'origin_config_id'],
   '{"status": "filled", "broker_order_id": "alp-1", "submitted_at": "2026-01-05T15:00:00+00:00",
     "broker_response": {"id": "alp-1", "status": "accepted"}, "filled_qty": 2,
     "filled_avg_price": 100.75, "filled_at": "2026-01-05T15:00:01+00:00",

@@ -15,7 +15,8 @@ create temp table granted_on_purpose (fn text not null, api_role text not null);
 insert into granted_on_purpose (fn, api_role) values
   ('token_hashes_match', 'anon'),
   ('token_hashes_match', 'authenticated'),
-  ('rotate_webhook_token', 'authenticated');
+  ('rotate_webhook_token', 'authenticated'),
+  ('retry_signal', 'authenticated');
 
 -- ---------------------------------------------------------------------------------------
 -- What the migrations expose
@@ -34,7 +35,7 @@ select set_eq(
         and has_function_privilege('authenticated', p.oid, 'execute') $$,
   $$ select fn from granted_on_purpose where api_role = 'authenticated' $$,
   'a signed-in user can execute exactly the functions granted on purpose '
-  '(the pure hash comparison and rotate_webhook_token)'
+  '(the pure hash comparison, rotate_webhook_token and retry_signal, which check ownership)'
 );
 
 select is_empty(

@@ -145,6 +145,33 @@ Deno.test("real responses of every webhook-configs route and documented status m
     check(path, "get", await api(t, "POST", `${id}/${route}`));
   }
 
+  // One signal's detail and retry: the filled one (409), and a failed one never sent (202).
+  const detailPath = "/webhook-configs/{id}/signals/{signal_id}";
+  const retryPath = `${detailPath}/retry`;
+  const one = `${id}/signals/${signalId}`;
+  check(detailPath, "get", await api(t, "GET", one));
+  check(detailPath, "get", await api(t, "GET", `${id}/signals/${crypto.randomUUID()}`));
+  check(detailPath, "get", await api(undefined, "GET", one));
+  check(detailPath, "get", await api(t, "DELETE", one));
+  check(retryPath, "post", await api(t, "POST", `${one}/retry`));
+  check(retryPath, "post", await api(t, "POST", `${id}/signals/${crypto.randomUUID()}/retry`));
+  check(retryPath, "post", await api(undefined, "POST", `${one}/retry`));
+  check(retryPath, "post", await api(t, "GET", `${one}/retry`));
+  const failedId = crypto.randomUUID();
+  // One transaction, so no sweep claims the signal before it is failed.
+  await withDb((db) =>
+    db.begin(async (sql) => {
+      await sql`insert into public.webhook_signals
+                (id, config_id, user_id, dedupe_key, payload, alert, ticker, action)
+              values (${failedId}, ${config.id}, ${user.id}, 'contract-failed', '{}',
+                      '{"ticker": "AAPL", "action": "buy"}', 'AAPL', 'buy')`;
+      await sql`update public.webhook_signals set status = 'processing' where id = ${failedId}`;
+      await sql`select public.finish_signal(${failedId}, 'failed', 'broken', 'settings_invalid',
+                                          'broken')`;
+    })
+  );
+  check(retryPath, "post", await api(t, "POST", `${id}/signals/${failedId}/retry`));
+
   check("/webhook-configs/{id}", "delete", await api(t, "DELETE", id));
   check("/webhook-configs/{id}", "delete", await api(t, "DELETE", id));
   check("/webhook-configs/{id}", "delete", await api(undefined, "DELETE", id));

@@ -9,6 +9,8 @@ import { orderStatuses, orderStatusesThatNeverFill } from "../_shared/vocabulary
 import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
 import { type LiveBroker, refusesKeys } from "./accounts.ts";
 import { PacingWait } from "../_shared/broker/db_pacer.ts";
+import { SignalErrorCode } from "./signal_errors.ts";
+import { outcomeFields, outcomeLine } from "./outcome_line.ts";
 
 /** One line of process-order's summary. */
 export interface SignalResult {
@@ -135,6 +137,7 @@ async function finish(
   error?: { code: string; message: string },
 ): Promise<SignalResult> {
   await deps.store.finishSignal(claim.signal.id, status, reason, error?.code, error?.message);
+  logOutcome(claim, deps, status, reason, error?.code);
   return { signal_id: claim.signal.id, status, reason };
 }
 
@@ -180,6 +183,18 @@ function accountIdOf(settings: unknown): string | null {
   return typeof id === "string" ? id : null;
 }
 
+/** One line per outcome, for the operator's terminal (docs/interface.md §6). */
+function logOutcome(
+  claim: ClaimedSignal,
+  deps: ProcessSignalDeps,
+  status: string,
+  reason: string,
+  errorCode?: string,
+): void {
+  const outcome = { signal: claim.signal, status, reason, error_code: errorCode };
+  deps.log.info(outcomeLine(outcome), outcomeFields(outcome));
+}
+
 async function retryLater(
   claim: ClaimedSignal,
   deps: ProcessSignalDeps,
@@ -189,11 +204,12 @@ async function retryLater(
   const attempts = claim.signal.attempts;
   if (attempts >= (deps.maxAttempts ?? MAX_ATTEMPTS)) {
     return await finish(claim, deps, "failed", `gave up after ${attempts} attempts: ${reason}`, {
-      code: "retries_exhausted",
+      code: SignalErrorCode.retriesExhausted,
       message: reason,
     });
   }
   await deps.store.scheduleSignalRetry(claim.signal.id, delayMs ?? backoffMs(attempts), reason);
+  logOutcome(claim, deps, "retrying", reason);
   return { signal_id: claim.signal.id, status: "retrying", reason };
 }
 
@@ -212,6 +228,7 @@ async function run(
       deps,
       "failed",
       `the webhook's settings are invalid: ${settings.problem}`,
+      { code: SignalErrorCode.settingsInvalid, message: settings.problem },
     );
   }
   let broker: Broker;
@@ -270,7 +287,7 @@ async function run(
   }
   if (noPrice) {
     return await finish(claim, deps, "rejected", "simulation needs a price", {
-      code: "simulation_price",
+      code: SignalErrorCode.simulationPrice,
       message: "send the signal price (price, limit_price or stop_price) to simulate a fill",
     });
   }
@@ -405,7 +422,7 @@ async function conclude(ctx: Ctx, orders: OrderRow[], reason: string): Promise<S
     const message = rejected[0].error_message ?? "the broker rejected the order";
     if (live.length === 0) {
       return await finish(claim, deps, "rejected", `broker rejected the order: ${message}`, {
-        code: "broker_rejected",
+        code: SignalErrorCode.brokerRejected,
         message,
       });
     }
@@ -413,7 +430,10 @@ async function conclude(ctx: Ctx, orders: OrderRow[], reason: string): Promise<S
   }
   if (orders.length === 0) return await finish(claim, deps, "submitted", reason);
   if (live.length === 0) {
-    return await finish(claim, deps, "failed", `${reason}; no order is live at the broker`);
+    return await finish(claim, deps, "failed", `${reason}; no order is live at the broker`, {
+      code: SignalErrorCode.noLiveOrder,
+      message: "no order of the plan is live at the broker",
+    });
   }
   const allFilled = live.every((o) => o.status === "filled");
   return await finish(claim, deps, allFilled ? "filled" : "submitted", reason);

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { processOrderTrigger } from "./handler.ts";
-import type { ProcessOrderBody } from "../_shared/process_trigger.ts";
+import { type ProcessOrderBody, processOrderTrigger } from "../_shared/process_trigger.ts";
 
 const env = { supabaseUrl: "http://x", serviceRoleKey: "service-key" };
 

@@ -61,3 +61,56 @@ Deno.test("a before that is not an ISO-8601 timestamp is refused naming before",
 Deno.test("both parameters wrong report both issues", () => {
   assert.deepEqual(refusedPaths("limit=0&before=x"), ["limit", "before"]);
 });
+
+Deno.test("an order's bracket legs come out of Alpaca's legs array as their own objects", async () => {
+  const { legsOf, legSchema } = await import("./activity_schema.ts");
+  const legs = legsOf({
+    id: "parent",
+    legs: [
+      {
+        id: "tp-1",
+        side: "sell",
+        type: "limit",
+        status: "held",
+        limit_price: "210.5",
+        stop_price: null,
+        filled_qty: "0",
+        filled_avg_price: null,
+      },
+      {
+        id: "sl-1",
+        side: "sell",
+        order_type: "stop",
+        status: "filled",
+        stop_price: "180",
+        filled_qty: "1",
+        filled_avg_price: "179.9",
+      },
+    ],
+  });
+  assert.deepEqual(legs, [
+    {
+      id: "tp-1",
+      side: "sell",
+      type: "limit",
+      status: "held",
+      limit_price: 210.5,
+      stop_price: null,
+      filled_qty: 0,
+      filled_avg_price: null,
+    },
+    {
+      id: "sl-1",
+      side: "sell",
+      type: "stop",
+      status: "filled",
+      limit_price: null,
+      stop_price: 180,
+      filled_qty: 1,
+      filled_avg_price: 179.9,
+    },
+  ]);
+  for (const leg of legs) legSchema.parse(leg);
+  assert.deepEqual(legsOf(null), []);
+  assert.deepEqual(legsOf({ legs: null }), []);
+});

@@ -66,6 +66,60 @@ export const orderSchema = z.strictObject({
 });
 export type Order = z.infer<typeof orderSchema>;
 
+/** One recorded step of a signal's history (a row of `order_events`). */
+export const signalEventSchema = z.strictObject({
+  id: z.number(),
+  order_id: z.guid().nullable(),
+  event: z.string(),
+  detail: z.unknown(),
+  created_at: timestamp,
+});
+export type SignalEvent = z.infer<typeof signalEventSchema>;
+
+/** A bracket or OTO leg of an order, as the broker reported it in `legs`. */
+export const legSchema = z.strictObject({
+  id: z.string().nullable(),
+  side: z.string().nullable(),
+  type: z.string().nullable(),
+  status: z.string().nullable(),
+  limit_price: amount,
+  stop_price: amount,
+  filled_qty: amount,
+  filled_avg_price: amount,
+});
+export type Leg = z.infer<typeof legSchema>;
+
+/** An order in a signal's detail: the list's order plus its legs. */
+export const orderWithLegsSchema = orderSchema.extend({ legs: z.array(legSchema) });
+
+/** `GET .../signals/{signal_id}`: the signal, its steps oldest first, and its orders. */
+export const signalDetailSchema = signalSchema.extend({
+  events: z.array(signalEventSchema),
+  orders: z.array(orderWithLegsSchema),
+});
+
+const numberOrNull = (v: unknown): number | null => {
+  const n = typeof v === "string" ? Number(v) : v;
+  return typeof n === "number" && Number.isFinite(n) ? n : null;
+};
+const textOrNull = (v: unknown): string | null => typeof v === "string" ? v : null;
+
+/** The legs of an order, from what the broker returned (Alpaca's `legs` array). */
+export function legsOf(brokerResponse: unknown): Leg[] {
+  const legs = (brokerResponse as { legs?: unknown } | null)?.legs;
+  if (!Array.isArray(legs)) return [];
+  return legs.filter((l) => l && typeof l === "object").map((l: Record<string, unknown>) => ({
+    id: textOrNull(l.id),
+    side: textOrNull(l.side),
+    type: textOrNull(l.type ?? l.order_type),
+    status: textOrNull(l.status),
+    limit_price: numberOrNull(l.limit_price),
+    stop_price: numberOrNull(l.stop_price),
+    filled_qty: numberOrNull(l.filled_qty),
+    filled_avg_price: numberOrNull(l.filled_avg_price),
+  }));
+}
+
 /** The page size when `limit` is not sent. */
 export const DEFAULT_PAGE_SIZE = 50;
 /** The largest page. */

@@ -6,14 +6,18 @@ import { createLogger, type Logger, requestId } from "../_shared/log.ts";
 import { corsHeaders, isPreflight, preflightResponse, withHeaders } from "../_shared/http/cors.ts";
 import { createRouter, type Route } from "../_shared/http/router.ts";
 import { requireUser } from "../_shared/auth/require_user.ts";
+import { processOrderTrigger } from "../_shared/process_trigger.ts";
+import { waitUntil } from "../_shared/util/wait_until.ts";
 import {
   createConfig,
   deleteConfig,
   getConfig,
+  getSignal,
   listConfigs,
   listOrders,
   listSignals,
   type OperationContext,
+  retrySignal,
   rotateToken,
   serveOpenApi,
   updateConfig,
@@ -32,6 +36,8 @@ export interface HandlerDeps {
   /** A monotonic clock in milliseconds, for request durations. */
   now?: () => number;
   log?: Logger;
+  /** Asks process-order to handle a retried signal. */
+  trigger?: (signalId: string) => Promise<void>;
 }
 
 type Operation =
@@ -51,6 +57,8 @@ export const routes: Route<Operation>[] = [
   { method: "POST", path: "/:id/rotate-token", handler: user(rotateToken) },
   { method: "GET", path: "/:id/signals", handler: user(listSignals) },
   { method: "GET", path: "/:id/orders", handler: user(listOrders) },
+  { method: "GET", path: "/:id/signals/:signal_id", handler: user(getSignal) },
+  { method: "POST", path: "/:id/signals/:signal_id/retry", handler: user(retrySignal) },
 ];
 
 const route = createRouter("webhook-configs", routes);
@@ -152,6 +160,10 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
         params: found.params,
         env: deps.env,
         sql: deps.sql,
+        trigger: deps.trigger
+          ? (signalId) =>
+            Promise.resolve(waitUntil(deps.trigger!(signalId), (m, e) => baseLog.error(m, e)))
+          : undefined,
       };
       const operation = found.handler;
       if (operation.auth === "none") {
@@ -189,4 +201,5 @@ export const handler = deployedHandler("webhook-configs", (env) =>
   createHandler({
     env,
     sql: createSql(env.dbUrl, { applicationName: "webhook-configs" }),
+    trigger: processOrderTrigger(env),
   }), { headers: cors });

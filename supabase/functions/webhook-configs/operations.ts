@@ -3,7 +3,7 @@ import type { FunctionEnv } from "../_shared/config/env.ts";
 import { asUser, type Sql, type Tx } from "../_shared/db/client.ts";
 import type { UserClaims } from "../_shared/auth/require_user.ts";
 import { parseJsonBody, readBodyCapped } from "../_shared/http/body.ts";
-import { type PageQuery, parsePageQuery } from "./activity_schema.ts";
+import { legsOf, type PageQuery, parsePageQuery } from "./activity_schema.ts";
 import {
   invalidPayload,
   parseConfigPatch,
@@ -28,6 +28,8 @@ export interface OperationContext {
   params: Record<string, string>;
   env: FunctionEnv;
   sql: Sql;
+  /** Asks process-order to handle a signal, after the response; see `_shared/process_trigger.ts`. */
+  trigger?: (signalId: string) => Promise<void>;
 }
 
 /** The context of an operation that needs a signed-in user. */
@@ -162,7 +164,8 @@ export async function rotateToken(ctx: UserContext): Promise<Response> {
 
 /**
  * A page of a config's history, newest first. A row on the page shows the config is the
- * caller's (row-level security), so only an empty page asks whether the config exists.
+ * caller's (row-level security), so only an empty page asks whether the config exists, or
+ * existed: a deleted config's history stays readable by its id.
  */
 function listPage<T>(select: (tx: Tx, id: string, page: PageQuery) => Promise<T[]>) {
   return async (ctx: UserContext): Promise<Response> => {
@@ -170,7 +173,9 @@ function listPage<T>(select: (tx: Tx, id: string, page: PageQuery) => Promise<T[
     const page = parsePageQuery(ctx.url.searchParams);
     const rows = await asUser(ctx.sql, ctx.user, async (tx) => {
       const rows = await select(tx, id, page);
-      if (rows.length === 0 && !await store.configExists(tx, id)) throw configNotFound();
+      if (rows.length === 0 && !await store.configOrHistoryExists(tx, id)) {
+        throw configNotFound();
+      }
       return rows;
     });
     return jsonResponse(200, { data: rows });
@@ -182,6 +187,59 @@ export const listSignals = listPage(store.selectSignals);
 
 /** `GET /webhook-configs/{id}/orders?limit=&before=`: newest first. */
 export const listOrders = listPage(store.selectOrders);
+
+function signalIdParam(params: Record<string, string>): string {
+  const id = params.signal_id ?? "";
+  if (!isUuid(id)) throw signalNotFound();
+  return id.toLowerCase();
+}
+
+function signalNotFound(): ApiError {
+  return new ApiError(404, ErrorCode.notFound, "no signal with this id on this webhook config");
+}
+
+/**
+ * `GET /webhook-configs/{id}/signals/{signal_id}`: the signal with every recorded step, oldest
+ * first, and its orders with their bracket legs. Works after the config was deleted.
+ */
+export async function getSignal(ctx: UserContext): Promise<Response> {
+  const id = configIdParam(ctx.params);
+  const signalId = signalIdParam(ctx.params);
+  const detail = await asUser(ctx.sql, ctx.user, async (tx) => {
+    const signal = await store.selectSignal(tx, id, signalId);
+    if (!signal) throw signalNotFound();
+    const [events, orders] = [
+      await store.selectSignalEvents(tx, signalId),
+      await store.selectSignalOrders(tx, signalId),
+    ];
+    return {
+      ...signal,
+      events,
+      orders: orders.map((o) => ({ ...o, legs: legsOf(o.broker_response) })),
+    };
+  });
+  return jsonResponse(200, { data: detail });
+}
+
+/**
+ * `POST /webhook-configs/{id}/signals/{signal_id}/retry`: queues a failed signal none of whose
+ * orders reached the broker again (`retry_signal` decides), then asks process-order for it.
+ */
+export async function retrySignal(ctx: UserContext): Promise<Response> {
+  const id = configIdParam(ctx.params);
+  const signalId = signalIdParam(ctx.params);
+  const signal = await asUser(ctx.sql, ctx.user, async (tx) => {
+    if (!await store.selectSignal(tx, id, signalId)) throw signalNotFound();
+    const result = await store.retrySignal(tx, signalId);
+    if (result.outcome === "not_found") throw signalNotFound();
+    if (result.outcome === "not_retryable") {
+      throw new ApiError(409, ErrorCode.notRetryable, result.message ?? "not retryable");
+    }
+    return await store.selectSignal(tx, id, signalId);
+  });
+  ctx.trigger?.(signalId);
+  return jsonResponse(202, { data: signal });
+}
 
 const documents = new Map<string, string>();
 

@@ -1,7 +1,7 @@
 import type postgres from "postgres";
 import type { Tx } from "../_shared/db/client.ts";
 import type { ConfigChanges, ConfigRow, NewConfigValues } from "./config_schema.ts";
-import type { Order, PageQuery, Signal } from "./activity_schema.ts";
+import type { Order, PageQuery, Signal, SignalEvent } from "./activity_schema.ts";
 
 /**
  * The SQL of webhook-configs. Every function takes a transaction opened by `asUser`, so
@@ -115,6 +115,19 @@ export async function brokerAccountVisible(tx: Tx, accountId: string): Promise<b
 }
 
 /**
+ * Whether the caller can see config `id`, or signals of it after it was deleted (their
+ * `origin_config_id` outlives the config).
+ */
+export async function configOrHistoryExists(tx: Tx, id: string): Promise<boolean> {
+  const rows = await tx`
+    select 1 from public.webhook_configs where id = ${id}
+    union all
+    select 1 from public.webhook_signals where origin_config_id = ${id}
+    limit 1`;
+  return rows.length > 0;
+}
+
+/**
  * Inserts a config owned by `userId`; RLS refuses any other owner. The database chooses its
  * id, timestamps, webhook_url and a token hash nobody holds (the caller rotates a token next).
  */
@@ -171,7 +184,7 @@ export async function selectSignals(tx: Tx, id: string, page: PageQuery): Promis
   const before = page.before ?? null;
   return await tx<Signal[]>`
     select ${tx.unsafe(SIGNAL_COLUMNS)} from public.webhook_signals
-     where config_id = ${id}
+     where origin_config_id = ${id}
        and (${before}::text is null or received_at < ${before}::text::timestamptz)
      order by received_at desc, id desc
      limit ${page.limit}`;
@@ -182,8 +195,45 @@ export async function selectOrders(tx: Tx, id: string, page: PageQuery): Promise
   const before = page.before ?? null;
   return await tx<Order[]>`
     select ${tx.unsafe(ORDER_COLUMNS)} from public.orders
-     where config_id = ${id}
+     where origin_config_id = ${id}
        and (${before}::text is null or created_at < ${before}::text::timestamptz)
      order by created_at desc, id desc
      limit ${page.limit}`;
+}
+
+/** One of config `id`'s signals (deleted config included), or undefined. */
+export async function selectSignal(
+  tx: Tx,
+  id: string,
+  signalId: string,
+): Promise<Signal | undefined> {
+  const rows = await tx<Signal[]>`
+    select ${tx.unsafe(SIGNAL_COLUMNS)} from public.webhook_signals
+     where origin_config_id = ${id} and id = ${signalId}`;
+  return rows[0];
+}
+
+/** Every recorded step of a signal, oldest first. */
+export async function selectSignalEvents(tx: Tx, signalId: string): Promise<SignalEvent[]> {
+  return await tx<SignalEvent[]>`
+    select id::float8 as id, order_id, event, detail, ${tx.unsafe(iso("created_at"))}
+      from public.order_events where signal_id = ${signalId}
+     order by id`;
+}
+
+/** A signal's orders, oldest first. */
+export async function selectSignalOrders(tx: Tx, signalId: string): Promise<Order[]> {
+  return await tx<Order[]>`
+    select ${tx.unsafe(ORDER_COLUMNS)} from public.orders
+     where signal_id = ${signalId}
+     order by created_at, id`;
+}
+
+/** `retry_signal`'s answer; it checks ownership itself. */
+export async function retrySignal(
+  tx: Tx,
+  signalId: string,
+): Promise<{ outcome: "queued" | "not_found" | "not_retryable"; message?: string }> {
+  const [row] = await tx`select public.retry_signal(${signalId}) as result`;
+  return row.result;
 }

@@ -15,6 +15,8 @@ export const ErrorCode = {
   payloadTooLarge: "payload_too_large",
   rateLimited: "rate_limited",
   notFound: "not_found",
+  /** A retry of a signal that is not failed, or whose order reached the broker. */
+  notRetryable: "not_retryable",
   storageUnavailable: "storage_unavailable",
   functionUnavailable: "function_unavailable",
   /** A create past a per-user quota (MAX_CONFIGS_PER_USER, MAX_BROKER_ACCOUNTS_PER_USER). */

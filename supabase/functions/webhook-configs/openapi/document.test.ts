@@ -38,10 +38,12 @@ Deno.test("every route of docs/interface.md §4 and §5 is documented, and nothi
     "GET /webhook-configs/{id}",
     "GET /webhook-configs/{id}/orders",
     "GET /webhook-configs/{id}/signals",
+    "GET /webhook-configs/{id}/signals/{signal_id}",
     "PATCH /webhook-configs/{id}",
     "POST /receive-webhook/{config_id}",
     "POST /webhook-configs",
     "POST /webhook-configs/{id}/rotate-token",
+    "POST /webhook-configs/{id}/signals/{signal_id}/retry",
   ]);
 });
 

@@ -16,6 +16,7 @@ import {
   limitSchema,
   MAX_PAGE_SIZE,
   orderSchema,
+  signalDetailSchema,
   signalSchema,
 } from "../activity_schema.ts";
 
@@ -64,6 +65,8 @@ const configWithToken = z.strictObject({
 const configList = z.strictObject({ data: z.array(configSchema) });
 const signalList = z.strictObject({ data: z.array(signalSchema) });
 const orderList = z.strictObject({ data: z.array(orderSchema) });
+const signalDetail = z.strictObject({ data: signalDetailSchema });
+const signalEnvelope = z.strictObject({ data: signalSchema });
 const acceptedAlert = z.strictObject({
   ok: z.literal(true),
   signal_id: z.guid(),
@@ -101,6 +104,12 @@ const components: [string, z.ZodType, string][] = [
   ["SignalList", signalList, "Signals, newest first."],
   ["Order", orderSchema, "One broker or simulated order (the columns of docs/interface.md §7)."],
   ["OrderList", orderList, "Orders, newest first."],
+  [
+    "SignalDetail",
+    signalDetail,
+    "One signal with its recorded steps (`events`, oldest first) and its orders with their legs.",
+  ],
+  ["SignalResponse", signalEnvelope, "One signal."],
   ["AlertAccepted", acceptedAlert, "The alert was stored and queued."],
   ["AlertDuplicate", duplicateAlert, "A repeat of an alert already stored; no second order."],
 ];
@@ -182,6 +191,19 @@ const notFound = errorResponse(
   "No config with this id belongs to the caller (another user's config, or a malformed id).",
   [ErrorCode.notFound],
 );
+
+const signalNotFound = errorResponse(
+  "No signal with this id on this config belongs to the caller (or a malformed id).",
+  [ErrorCode.notFound],
+);
+
+const signalIdParameter = {
+  name: "signal_id",
+  in: "path",
+  required: true,
+  description: "The signal's id.",
+  schema: { type: "string", format: "uuid" },
+};
 
 const bodyErrors = {
   "400": errorResponse(
@@ -332,6 +354,36 @@ function webhookConfigPaths(): JsonObject {
           ...ok("A page of orders.", "OrderList"),
           ...pageErrors,
           "404": notFound,
+          ...configErrors,
+        },
+      },
+    },
+    "/webhook-configs/{id}/signals/{signal_id}": {
+      parameters: [idParameter, signalIdParameter],
+      get: {
+        operationId: "getWebhookSignal",
+        summary: "One signal's whole story",
+        description: "Also after the config was deleted, for its owner.",
+        responses: {
+          ...ok("The signal, its events and its orders.", "SignalDetail"),
+          "404": signalNotFound,
+          ...configErrors,
+        },
+      },
+    },
+    "/webhook-configs/{id}/signals/{signal_id}/retry": {
+      parameters: [idParameter, signalIdParameter],
+      post: {
+        operationId: "retryWebhookSignal",
+        summary: "Queue a failed signal again",
+        description: "Only a `failed` signal none of whose orders reached the broker.",
+        responses: {
+          ...ok("The signal, queued again.", "SignalResponse", "202"),
+          "404": signalNotFound,
+          "409": errorResponse(
+            "The signal is not `failed`, or an order of it reached the broker.",
+            [ErrorCode.notRetryable],
+          ),
           ...configErrors,
         },
       },
