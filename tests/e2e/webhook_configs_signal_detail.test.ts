@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { newUser, stackEnv, withDb } from "../support/stack.ts";
 import { api, createViaApi } from "./webhook_configs_support.ts";
 import { alert, sendAlert, waitForSignal } from "./process_order_support.ts";
+import { connectAccount } from "../support/broker_accounts.ts";
 
 const owner = await newUser("detail");
 const stranger = await newUser("detail-other");
@@ -53,19 +54,20 @@ Deno.test("a filled signal's detail shows its steps oldest first and its order; 
 });
 
 Deno.test("a failed signal that never reached the broker is retried by its owner and then fills", async () => {
-  const config = await createViaApi(owner.token, { name: "retry" });
-  // Settings that no longer validate, as an older release might have stored them.
-  await withDb((sql) =>
-    sql`update public.webhook_configs set settings = '{"sizing": null}' where id = ${config.id}`
-  );
+  // A live webhook whose account the broker once refused: the signal fails before any order.
+  const account = await connectAccount(owner.id);
+  const config = await createViaApi(owner.token, {
+    name: "retry",
+    settings: { simulation: false, broker_account_id: account },
+  });
+  await withDb((sql) => sql`select public.mark_broker_account(${owner.id}, ${account}, false)`);
   const signalId = await sendAlert({ ...config, userId: owner.id }, alert());
   const failed = await waitForSignal(signalId);
   assert.equal(failed.status, "failed");
-  assert.equal(failed.error_code, "settings_invalid");
+  assert.equal(failed.error_code, "broker_account_invalid");
 
-  await withDb((sql) =>
-    sql`update public.webhook_configs set settings = '{}' where id = ${config.id}`
-  );
+  // The owner re-keys the account (here: the broker accepts it again), then retries.
+  await withDb((sql) => sql`select public.mark_broker_account(${owner.id}, ${account}, true)`);
   const res = await api(owner.token, "POST", `/${config.id}/signals/${signalId}/retry`);
   assert.equal(res.status, 202, JSON.stringify(res.json));
   assert.equal(res.json.data.status, "queued");
