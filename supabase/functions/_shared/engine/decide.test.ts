@@ -743,7 +743,7 @@ const brokerRuleRows: Row[] = [
       kind: "reject",
       rule: "account_blocked",
       reason:
-        "the broker account is trading blocked (trading_blocked): it cannot trade; the 2 open orders for AAPL are left in place",
+        "the broker account is trading blocked (trading_blocked): it cannot trade; nothing is cancelled, so the 2 open orders for AAPL stay in place",
     },
   },
   {
@@ -799,7 +799,7 @@ const brokerRuleRows: Row[] = [
       kind: "reject",
       rule: "asset_not_tradable",
       reason:
-        /AAPL is not tradable at the broker, so the position cannot be closed; the 1 open order/,
+        /AAPL is not tradable at the broker, so the position cannot be closed; nothing is cancelled, so the 1 open order/,
     },
   },
 ];

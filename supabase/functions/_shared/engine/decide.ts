@@ -102,7 +102,9 @@ export function decide(input: DecideInput): Decision {
 function accountCheck(ctx: Context): RuleViolation | null {
   const account = ctx.snapshot.account;
   const keep = ctx.openOrders > 0
-    ? `; the ${openOrdersPhrase(ctx.openOrders)} for ${ctx.symbol} are left in place`
+    ? `; nothing is cancelled, so the ${openOrdersPhrase(ctx.openOrders)} for ${ctx.symbol} ${
+      ctx.openOrders === 1 ? "stays" : "stay"
+    } in place`
     : "";
   if (account.status !== undefined && account.status !== "ACTIVE") {
     return {
