@@ -140,9 +140,10 @@ Deno.test("a short on an account without shorting_enabled is rejected before any
 
 Deno.test("a short in a hard-to-borrow asset is rejected as asset_not_shortable", async () => {
   await resetFake();
-  await setFakeState({ assets: { AAPL: { shortable: true, easy_to_borrow: false } } });
+  // A symbol no other story reads: the adapter reuses an asset's flags for a minute.
+  await setFakeState({ assets: { HTBX: { shortable: true, easy_to_borrow: false } } });
   const config = await live({ allow_short: true });
-  const id = await sendAlert(config, alert({ action: "sell" }));
+  const id = await sendAlert(config, alert({ ticker: "HTBX", action: "sell" }));
   const signal = await waitForSignal(id);
   assert.equal(signal.status, "rejected");
   assert.equal(signal.error_code, "asset_not_shortable");
