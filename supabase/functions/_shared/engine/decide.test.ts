@@ -603,6 +603,36 @@ const brokerRuleRows: Row[] = [
     },
   },
   {
+    name: "crypto: a partial exit under the minimum order size is rejected with the numbers",
+    alert: { ...btcAlert, action: "exit", quantity: 10, quantity_type: "percent_of_position" },
+    snapshot: { asset: btcAsset, position: heldBtc(0.0005) },
+    expect: {
+      kind: "reject",
+      rule: "sizing",
+      reason: "signal percent_of_position 10 is 0.00005 of the 0.0005 BTC/USD held, below " +
+        "Alpaca's minimum order size of 0.0001 BTC/USD; exit without a quantity to close the " +
+        "whole position",
+    },
+  },
+  {
+    name: "crypto: a target a step under the minimum order size away is ignored, saying so",
+    alert: { ...btcAlert, action: "sell", position_size: 0.49995 },
+    snapshot: { asset: btcAsset, position: heldBtc(0.5) },
+    expect: {
+      kind: "ignore",
+      reason: /the difference 0.00005 is below Alpaca's minimum order size of 0.0001 BTC\/USD/,
+    },
+  },
+  {
+    name: "crypto: a smaller target reduces the position with a gtc sell",
+    alert: { ...btcAlert, action: "sell", position_size: 0.2 },
+    snapshot: { asset: btcAsset, position: heldBtc(0.5) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: btcClose("sell", 0.3) },
+    },
+  },
+  {
     name: "crypto: a sell with nothing to close is ignored, even with allow_short",
     alert: { ...btcAlert, action: "sell" },
     settings: { allow_short: true },

@@ -347,6 +347,13 @@ function closePart(ctx: Context, qty: number, aim: string): Decision {
   if (!(rounded > 0)) {
     return ignore(`${aim}; the difference rounds down to 0${unit}`);
   }
+  const min = ctx.crypto ? ctx.snapshot.asset?.min_order_size : undefined;
+  if (min !== undefined && rounded < min) {
+    return ignore(
+      `${aim}; the difference ${formatQty(rounded)} is below Alpaca's minimum order size of ` +
+        `${formatQty(min)} ${ctx.symbol}`,
+    );
+  }
   const close = closeOrder(ctx, rounded);
   return execute({ cancel_open_orders: false, close }, [
     aim,
@@ -495,6 +502,15 @@ function closeQty(ctx: Context): Checked<{ qty: number; note?: string }> {
       "sizing",
       `${label} is ${formatQty(raw)} of the ${formatQty(held)} ${ctx.symbol} held, ` +
         `which rounds down to 0${unit}`,
+    );
+  }
+  const min = ctx.crypto ? ctx.snapshot.asset?.min_order_size : undefined;
+  if (min !== undefined && qty < min) {
+    return fail(
+      "sizing",
+      `${label} is ${formatQty(qty)} of the ${formatQty(held)} ${ctx.symbol} held, below ` +
+        `Alpaca's minimum order size of ${formatQty(min)} ${ctx.symbol}; exit without a ` +
+        "quantity to close the whole position",
     );
   }
   return ok({ qty });
