@@ -144,7 +144,8 @@ Deno.test("TradingView's resolved placeholders produce a valid alert", async () 
   }, { query: q(c) });
   assert.equal(res.status, 202);
   const [row] = await signalsOf(c.id);
-  assert.equal(row.ticker, "BTCUSD");
+  // TradingView names the pair BTCUSD; Alpaca trades and the signal stores BTC/USD.
+  assert.equal(row.ticker, "BTC/USD");
   assert.equal(row.alert.sentiment, "flat");
 });
 

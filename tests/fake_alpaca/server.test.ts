@@ -369,3 +369,90 @@ Deno.test("each account's orders act on its own book: one account's sell never t
     const alice = await api(fake, "GET", "/v2/account", undefined, keysOf("PKALICE"));
     assert.equal(Number(alice.body.cash), 100_000 + 10 * 100, "the sale's cash is Alice's");
   }));
+
+Deno.test("the fake refuses crypto, shorts and blocked accounts as Alpaca does", () =>
+  withFake(async (fake) => {
+    const btc = (fields: Record<string, unknown>) =>
+      order({ symbol: "BTC/USD", time_in_force: "gtc", qty: "0.01", ...fields });
+    const cases: [string, () => void, Record<string, unknown>, number, RegExp][] = [
+      ["crypto day", () => {}, btc({ time_in_force: "day" }), 422, /invalid crypto time_in_force/],
+      [
+        "crypto stop",
+        () => {},
+        btc({ type: "stop", stop_price: "1" }),
+        422,
+        /invalid order type for crypto order: stop/,
+      ],
+      [
+        "crypto bracket",
+        () => {},
+        btc({
+          order_class: "bracket",
+          type: "limit",
+          limit_price: "100",
+          take_profit: { limit_price: "120" },
+          stop_loss: { stop_price: "90" },
+        }),
+        422,
+        /advanced order_class/,
+      ],
+      ["crypto under the minimum", () => {}, btc({ qty: "0.00001" }), 422, /qty must be >= 0.0001/],
+      [
+        "crypto sold beyond what is held",
+        () => {},
+        btc({ side: "sell" }),
+        403,
+        /insufficient balance for BTC \(requested: 0.01, available: 0\)/,
+      ],
+      [
+        "a short without shorting_enabled",
+        () => fake.setAccount({ shorting_enabled: false }),
+        order({ side: "sell" }),
+        403,
+        /account is not allowed to short/,
+      ],
+      [
+        "a short in a hard-to-borrow asset",
+        () => fake.setAsset("AAPL", { shortable: true, easy_to_borrow: false }),
+        order({ side: "sell" }),
+        403,
+        /asset AAPL cannot be sold short/,
+      ],
+      [
+        "a trading-blocked account",
+        () => fake.setAccount({ trading_blocked: true }),
+        order(),
+        403,
+        /account is not authorized to trade/,
+      ],
+      [
+        "an account that is not ACTIVE",
+        () => fake.setAccount({ status: "ACCOUNT_CLOSED" }),
+        order(),
+        403,
+        /account is not authorized to trade/,
+      ],
+    ];
+    for (const [name, arrange, body, status, message] of cases) {
+      fake.reset();
+      arrange();
+      const res = await api(fake, "POST", "/v2/orders", body);
+      assert.equal(res.status, status, name);
+      assert.match(res.body.message, message, name);
+    }
+    // What Alpaca takes: a crypto gtc order, fractional, and a crypto position named BTCUSD.
+    fake.reset();
+    const ok = await api(fake, "POST", "/v2/orders", btc({}));
+    assert.equal(ok.status, 200);
+    const [position] = (await api(fake, "GET", "/v2/positions")).body;
+    assert.equal(position.symbol, "BTCUSD");
+    assert.equal(position.asset_class, "crypto");
+    assert.equal((await api(fake, "GET", "/v2/positions/BTCUSD")).status, 200);
+    const asset = (await api(fake, "GET", "/v2/assets/BTC%2FUSD")).body;
+    assert.deepEqual(
+      [asset.class, asset.min_order_size, asset.min_trade_increment, asset.shortable],
+      ["crypto", "0.0001", "0.000000001", false],
+    );
+    const account = (await api(fake, "GET", "/v2/account")).body;
+    assert.equal(account.shorting_enabled, true);
+  }));

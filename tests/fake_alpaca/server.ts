@@ -71,11 +71,17 @@ export interface RecordedRequest {
   key_id: string | null;
 }
 
-/** Account balances in dollars. */
+/** Account balances in dollars, and the flags that say whether it may trade or short. */
 export interface FakeAccount {
   equity: number;
   buying_power: number;
   cash: number;
+  /** Alpaca's account status; default `ACTIVE`. */
+  status?: string;
+  trading_blocked?: boolean;
+  account_blocked?: boolean;
+  /** Default true; Alpaca turns it off under $2,000 equity. */
+  shorting_enabled?: boolean;
 }
 
 /** A position; `qty` is signed, negative for a short. */
@@ -98,6 +104,13 @@ export interface FakeAssetFlags {
   tradable: boolean;
   fractionable: boolean;
   shortable: boolean;
+  /** Default: shortable. */
+  easy_to_borrow?: boolean;
+  /** Default: `crypto` for a pair (`BTC/USD`), else `us_equity`. */
+  class?: "us_equity" | "crypto";
+  /** Crypto only; defaults 0.0001 and 0.000000001, as Alpaca's BTC/USD. */
+  min_order_size?: number;
+  min_trade_increment?: number;
 }
 
 /** How new orders behave. */
@@ -300,6 +313,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   const assetFlags = (symbol: string): FakeAssetFlags | null => {
     const flags = assets.get(symbol);
     if (flags === null) return null;
+    if (symbol.includes("/")) return cryptoAssetFlags(flags);
     return { tradable: true, fractionable: true, shortable: true, ...flags };
   };
 
@@ -334,6 +348,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       shorting_enabled: true,
       trade_suspended_by_user: false,
       created_at: "2024-01-02T15:04:05.000000Z",
+      ...accountFlagsJson(account),
     };
   }
 
@@ -343,9 +358,8 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     const costBasis = p.qty * p.avg_entry_price;
     return {
       asset_id: assetId(p.symbol),
-      symbol: p.symbol,
       exchange: "NASDAQ",
-      asset_class: "us_equity",
+      ...positionSymbolJson(p.symbol),
       asset_marginable: true,
       qty: dec(p.qty),
       qty_available: dec(p.qty),
@@ -374,9 +388,10 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       tradable: flags.tradable,
       marginable: true,
       shortable: flags.shortable,
-      easy_to_borrow: flags.shortable,
+      easy_to_borrow: flags.easy_to_borrow ?? flags.shortable,
       fractionable: flags.fractionable,
       attributes: [],
+      ...cryptoAssetJson(flags),
     };
   }
 
@@ -511,6 +526,8 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     if (!flags.fractionable && (notional !== null || !Number.isInteger(qty))) {
       return alpacaError(422, 40010001, "fractional orders are not supported for this asset");
     }
+    const strict = brokerRuleRefusal(b, flags, account, positions.get(symbol)?.qty ?? 0);
+    if (strict) return alpacaError(strict.status, strict.code, strict.message);
 
     const reference = limit ?? fillPrice(symbol);
     const held = positions.get(symbol)?.qty ?? 0;
@@ -629,7 +646,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     }),
     route("GET", "/v2/positions", () => json(200, [...positions.values()].map(positionJson))),
     route("GET", "/v2/positions/{symbol}", (_r, [symbol]) => {
-      const p = positions.get(symbol.toUpperCase());
+      const p = positions.get(positionKey(symbol.toUpperCase(), positions));
       return p ? json(200, positionJson(p)) : alpacaError(404, 40410000, "position does not exist");
     }),
     route("GET", "/v2/orders", (r) => listOrders(r.url)),
@@ -992,4 +1009,128 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+}
+
+// ------------------------------------------------------------------ crypto, shorting, accounts
+// Alpaca's crypto, shorting and account rules, with the messages of the strict book
+// (tests/fake_alpaca/book.ts), kept apart from the routes above.
+
+/** A pair's flags: crypto, fractionable, never shortable, with BTC/USD's increments. */
+function cryptoAssetFlags(flags: Partial<FakeAssetFlags> | undefined): FakeAssetFlags {
+  return {
+    tradable: true,
+    fractionable: true,
+    shortable: false,
+    easy_to_borrow: false,
+    class: "crypto",
+    min_order_size: 0.0001,
+    min_trade_increment: 0.000000001,
+    ...flags,
+  };
+}
+
+/** The asset JSON's class and, for crypto, its order size fields (as Alpaca's decimals). */
+function cryptoAssetJson(flags: FakeAssetFlags): Record<string, unknown> {
+  if (flags.class !== "crypto") return {};
+  return {
+    class: "crypto",
+    exchange: "CRYPTO",
+    marginable: false,
+    min_order_size: String(flags.min_order_size ?? 0.0001),
+    min_trade_increment: toPlainDecimal(flags.min_trade_increment ?? 0.000000001),
+    price_increment: "1",
+  };
+}
+
+function toPlainDecimal(n: number): string {
+  return n.toFixed(12).replace(/0+$/, "").replace(/\.$/, "");
+}
+
+/** Alpaca names a crypto position without its slash (`BTCUSD`), with asset class crypto. */
+function positionSymbolJson(symbol: string): { symbol: string; asset_class: string } {
+  return symbol.includes("/")
+    ? { symbol: symbol.replace("/", ""), asset_class: "crypto" }
+    : { symbol, asset_class: "us_equity" };
+}
+
+/** The book's key for `GET /v2/positions/{symbol}`: a crypto position is found as `BTCUSD`. */
+function positionKey(symbol: string, positions: Map<string, FakePosition>): string {
+  if (positions.has(symbol)) return symbol;
+  for (const key of positions.keys()) {
+    if (key.includes("/") && key.replace("/", "") === symbol) return key;
+  }
+  return symbol;
+}
+
+/** The account's own flags over the defaults of `GET /v2/account`. */
+function accountFlagsJson(account: FakeAccount): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const key of ["status", "trading_blocked", "account_blocked", "shorting_enabled"] as const) {
+    if (account[key] !== undefined) flags[key] = account[key];
+  }
+  return flags;
+}
+
+/**
+ * What Alpaca refuses on the account, crypto and shorting rules, or null: an account that is
+ * not active or is blocked; crypto other than gtc/ioc market, limit or stop_limit simple
+ * orders, under the minimum size or off the increment, or sold beyond what is held; a short
+ * without `shorting_enabled`, or in an asset that is not shortable or easy to borrow.
+ */
+function brokerRuleRefusal(
+  b: Record<string, unknown>,
+  flags: FakeAssetFlags,
+  account: FakeAccount,
+  held: number,
+): { status: number; code: number; message: string } | null {
+  const refuse = (status: number, code: number, message: string) => ({ status, code, message });
+  if (
+    (account.status ?? "ACTIVE") !== "ACTIVE" || account.trading_blocked === true ||
+    account.account_blocked === true
+  ) {
+    return refuse(403, 40310000, "account is not authorized to trade");
+  }
+  const qty = parseDecimal(b.qty);
+  const symbol = String(b.symbol).toUpperCase();
+  if (flags.class === "crypto") {
+    if (!["gtc", "ioc"].includes(String(b.time_in_force))) {
+      return refuse(422, 42210000, "invalid crypto time_in_force");
+    }
+    if (!["market", "limit", "stop_limit"].includes(String(b.type))) {
+      return refuse(422, 42210000, `invalid order type for crypto order: ${b.type}`);
+    }
+    const orderClass = typeof b.order_class === "string" ? b.order_class : "simple";
+    if (orderClass !== "simple" && orderClass !== "") {
+      return refuse(422, 42210000, "crypto orders not allowed for advanced order_class");
+    }
+    if (qty !== null) {
+      if (flags.min_order_size !== undefined && qty < flags.min_order_size - 1e-12) {
+        return refuse(422, 40010001, `qty must be >= ${flags.min_order_size}`);
+      }
+      const step = flags.min_trade_increment;
+      if (step !== undefined && Math.abs(qty / step - Math.round(qty / step)) > 1e-6) {
+        return refuse(422, 40010001, `qty must be in increments of ${step}`);
+      }
+    }
+    if (b.side === "sell" && qty !== null && qty > Math.max(0, held) + 1e-12) {
+      return refuse(
+        403,
+        40310000,
+        `insufficient balance for ${symbol.split("/")[0]} (requested: ${qty}, available: ${
+          Math.max(0, held)
+        })`,
+      );
+    }
+    return null;
+  }
+  const opensShort = b.side === "sell" && qty !== null && qty > Math.max(0, held);
+  if (opensShort && flags.shortable) {
+    if (account.shorting_enabled === false) {
+      return refuse(403, 40310000, "account is not allowed to short");
+    }
+    if (flags.easy_to_borrow === false) {
+      return refuse(403, 40310000, `asset ${symbol} cannot be sold short`);
+    }
+  }
+  return null;
 }

@@ -90,7 +90,7 @@ Deno.test("TradingView's resolved placeholders are accepted", () => {
         sentiment: "flat",
       },
       {
-        ticker: "BTCUSDT",
+        ticker: "BTC/USDT",
         action: "sell",
         quantity: 0.5,
         price: 187.23,
@@ -120,7 +120,7 @@ Deno.test("ticker: the exchange prefix is removed and the rest upper-cased", () 
   const cases: [string, string][] = [
     ["AAPL", "AAPL"],
     ["NASDAQ:AAPL", "AAPL"],
-    ["BINANCE:BTCUSDT", "BTCUSDT"],
+    ["BINANCE:BTCUSDT", "BTC/USDT"],
     [" aapl ", "AAPL"],
     ["nyse: spy ", "SPY"],
     ["brk.b", "BRK.B"],
@@ -135,6 +135,47 @@ Deno.test("ticker: the exchange prefix is removed and the rest upper-cased", () 
     assert.equal(accept({ ticker }).ticker, expected, ticker);
     assert.equal(normalizeTicker(ticker), expected);
   }
+});
+
+Deno.test("ticker: crypto pairs and broker-style symbols become what Alpaca trades", () => {
+  const cases: [string, string, RegExp | null][] = [
+    ["BTCUSD", "BTC/USD", null],
+    ["COINBASE:BTCUSD", "BTC/USD", null],
+    ["BINANCE:BTCUSDT", "BTC/USDT", null],
+    ["btc/usd", "BTC/USD", null],
+    ["BTC/USD", "BTC/USD", null],
+    ["KRAKEN:ETHUSD", "ETH/USD", null],
+    ["ETHBTC", "ETH/BTC", null],
+    ["SOLUSDC", "SOL/USDC", null],
+    ["USDTUSD", "USDT/USD", null],
+    ["DOGEUSD", "DOGE/USD", null],
+    ["US.AAPL", "AAPL", null],
+    ["us.brk.b", "BRK.B", null],
+    ["BINANCE:BTCUSDT.P", "BTC/USDT", /BTCUSDT\.P is a perpetual future.*spot pair BTC\/USDT/],
+    ["BYBIT:ETHUSD.P", "ETH/USD", /perpetual/],
+    // Not crypto: stocks that happen to end like a quote currency, and share classes.
+    ["AAPL", "AAPL", null],
+    ["BRK.B", "BRK.B", null],
+    ["USD", "USD", null],
+    ["FOOUSD", "FOOUSD", null],
+    ["BTC", "BTC", null],
+    ["SPY.P", "SPY.P", null],
+  ];
+  for (const [ticker, expected, warning] of cases) {
+    const { alert, warnings } = parseAlert({ ticker, action: "buy" });
+    assert.equal(alert.ticker, expected, ticker);
+    assert.equal(normalizeTicker(ticker), expected, ticker);
+    assert.match(alert.ticker, tickerPattern);
+    const symbolWarnings = warnings.filter((w) => /perpetual/.test(w));
+    if (warning) {
+      assert.equal(symbolWarnings.length, 1, ticker);
+      assert.match(symbolWarnings[0], warning);
+    } else assert.deepEqual(symbolWarnings, [], ticker);
+  }
+  // The `symbol` alias reads the same way, warning included.
+  const aliased = parseAlert({ symbol: "BINANCE:BTCUSDT.P", action: "buy" });
+  assert.equal(aliased.alert.ticker, "BTC/USDT");
+  assert.ok(aliased.warnings.some((w) => /perpetual/.test(w)));
 });
 
 Deno.test("ticker: missing, empty or not a symbol is refused", () => {

@@ -6,6 +6,7 @@ import { extractBodyToken, storedPayload } from "./payload.ts";
 import { isPlainObject } from "../util/merge_deep.ts";
 import { findUnresolvedPlaceholders } from "./placeholders.ts";
 import {
+  canonicalSymbol,
   normalizeTicker,
   stripExchangePrefix,
   symbolPattern,
@@ -170,9 +171,13 @@ const canonicalFields = {
     .pipe(
       z.string().regex(symbolPattern, {
         error: `must be ${symbolRule}, after any prefix such as "NASDAQ:"`,
-      }).overwrite((symbol) => symbol.toUpperCase()),
+      }).overwrite((symbol) => canonicalSymbol(symbol.toUpperCase()).symbol),
     )
-    .meta({ description: 'The symbol, such as "AAPL" or "NASDAQ:AAPL"; the prefix is removed.' }),
+    .meta({
+      description: 'The symbol, such as "AAPL" or "NASDAQ:AAPL"; the prefix is removed. Crypto ' +
+        'pairs as TradingView names them ("BTCUSD", "BINANCE:BTCUSDT") become Alpaca\'s pairs ' +
+        '("BTC/USD", "BTC/USDT").',
+    }),
   action: actionField,
   sentiment: oneOf(
     sentiments,
@@ -432,7 +437,19 @@ export function parseAlert(body: unknown): ParsedAlert {
     }));
     throw new ApiError(400, ErrorCode.invalidPayload, summarizeIssues(issues), issues);
   }
-  return { alert: result.data, payload, warnings: [...unknownFieldWarnings(payload), ...warnings] };
+  return {
+    alert: result.data,
+    payload,
+    warnings: [...unknownFieldWarnings(payload), ...warnings, ...symbolWarnings(payload)],
+  };
+}
+
+/** What the ticker named but is traded differently (a perpetual as its spot pair). */
+function symbolWarnings(payload: Record<string, unknown>): string[] {
+  const raw = [payload.ticker, payload.symbol].find((v) => typeof v === "string");
+  if (typeof raw !== "string") return [];
+  const warning = canonicalSymbol(stripExchangePrefix(raw).toUpperCase()).warning;
+  return warning ? [warning] : [];
 }
 
 /** Fields only an options alert carries: TradersPost's names and their snake_case forms. */

@@ -76,7 +76,15 @@ Deno.test("snapshot reports account, position, open orders, position count, cloc
 
     const snap = await broker.snapshot("AAPL");
     assert.deepEqual(snap, {
-      account: { equity: 50_000.25, buying_power: 80_000.5 },
+      account: {
+        equity: 50_000.25,
+        buying_power: 80_000.5,
+        non_marginable_buying_power: 100_000,
+        status: "ACTIVE",
+        trading_blocked: false,
+        account_blocked: false,
+        shorting_enabled: true,
+      },
       position: { symbol: "AAPL", qty: 10, avg_entry_price: 150.5, market_value: 1_000 },
       open_orders: [{ id: open.broker_order_id, side: "buy", qty: 2 }],
       open_positions_count: 2,
@@ -86,7 +94,13 @@ Deno.test("snapshot reports account, position, open orders, position count, cloc
         next_open: "2024-03-04T09:30:00-05:00",
         next_close: "2024-03-04T16:00:00-05:00",
       },
-      asset: { tradable: true, fractionable: false, shortable: true },
+      asset: {
+        tradable: true,
+        fractionable: false,
+        shortable: true,
+        easy_to_borrow: true,
+        class: "us_equity",
+      },
     });
     const list = fake.requests.find((r) => r.route === "GET /v2/orders");
     assert.equal(list?.query, "?status=open&limit=500&symbols=AAPL");
@@ -103,7 +117,57 @@ Deno.test("snapshot: a flat symbol has no position, a short is negative, an unkn
     assert.deepEqual(flat.asset, { tradable: false, fractionable: false, shortable: false });
     const short = await broker.snapshot("MSFT");
     assert.equal(short.position?.qty, -5);
-    assert.deepEqual(short.asset, { tradable: true, fractionable: true, shortable: true });
+    assert.deepEqual(short.asset, {
+      tradable: true,
+      fractionable: true,
+      shortable: true,
+      easy_to_borrow: true,
+      class: "us_equity",
+    });
+  }));
+
+Deno.test("snapshot of a crypto pair: the asset read with its slash encoded, the BTCUSD position matched", () =>
+  withFake(async (fake, broker) => {
+    fake.setPosition("BTC/USD", 0.5, 60_000);
+    fake.setPosition("ETH/USD", 2, 3_000);
+    const snap = await broker.snapshot("BTC/USD");
+    assert.deepEqual(snap.position, {
+      symbol: "BTC/USD",
+      qty: 0.5,
+      avg_entry_price: 60_000,
+      market_value: 50,
+    });
+    assert.equal(snap.open_positions_count, 2);
+    assert.deepEqual(snap.asset, {
+      tradable: true,
+      fractionable: true,
+      shortable: false,
+      easy_to_borrow: false,
+      class: "crypto",
+      min_order_size: 0.0001,
+      min_trade_increment: 0.000000001,
+    });
+    // The SDK encodes the pair's slash, so the request names one asset, not a path.
+    const read = fake.requests.find((r) => r.route === "GET /v2/assets/{symbol}");
+    assert.equal(read?.path, "/v2/assets/BTC%2FUSD");
+    // Alpaca's positions say BTCUSD; the adapter reports the pair.
+    const listed = await broker.positions();
+    assert.deepEqual(listed.map((p) => p.symbol).sort(), ["BTC/USD", "ETH/USD"]);
+  }));
+
+Deno.test("snapshot carries the account's blocks and shorting flag as Alpaca reports them", () =>
+  withFake(async (fake, broker) => {
+    fake.setAccount({
+      equity: 1_500,
+      status: "ACCOUNT_CLOSED",
+      trading_blocked: true,
+      shorting_enabled: false,
+    });
+    const snap = await broker.snapshot("AAPL", { clock: false });
+    assert.equal(snap.account.status, "ACCOUNT_CLOSED");
+    assert.equal(snap.account.trading_blocked, true);
+    assert.equal(snap.account.account_blocked, false);
+    assert.equal(snap.account.shorting_enabled, false);
   }));
 
 Deno.test("snapshot without the clock spends no request on it", () =>

@@ -181,3 +181,91 @@ Deno.test("account, clock and asset map exactly, and a missing figure is an erro
     shortable: false,
   });
 });
+
+Deno.test("the account's trading and shorting flags are carried, and absent ones left out", () => {
+  assert.deepEqual(
+    fromAlpacaAccount({
+      equity: "1500",
+      buying_power: "3000",
+      non_marginable_buying_power: "1500.25",
+      status: "ACTIVE",
+      trading_blocked: false,
+      account_blocked: false,
+      shorting_enabled: false,
+    }),
+    {
+      equity: 1500,
+      buying_power: 3000,
+      non_marginable_buying_power: 1500.25,
+      status: "ACTIVE",
+      trading_blocked: false,
+      account_blocked: false,
+      shorting_enabled: false,
+    },
+  );
+  assert.deepEqual(
+    fromAlpacaAccount({
+      equity: "1",
+      buying_power: "1",
+      status: "ACCOUNT_CLOSED",
+      trading_blocked: true,
+      shorting_enabled: "yes",
+    }),
+    { equity: 1, buying_power: 1, status: "ACCOUNT_CLOSED", trading_blocked: true },
+  );
+});
+
+Deno.test("an asset's borrow status, class and crypto increments are mapped", () => {
+  const cases: [Record<string, unknown>, Record<string, unknown>][] = [
+    // borrow_status replaces the deprecated easy_to_borrow where Alpaca sends it.
+    [
+      { tradable: true, shortable: true, easy_to_borrow: true, borrow_status: "HTB" },
+      { easy_to_borrow: false },
+    ],
+    [{ tradable: true, shortable: true, borrow_status: "ETB" }, { easy_to_borrow: true }],
+    [{ tradable: true, shortable: true, easy_to_borrow: false }, { easy_to_borrow: false }],
+    [{ tradable: true, shortable: true, class: "us_equity" }, { class: "us_equity" }],
+    [
+      {
+        symbol: "BTC/USD",
+        class: "crypto",
+        tradable: true,
+        fractionable: true,
+        shortable: false,
+        easy_to_borrow: false,
+        min_order_size: "0.0001",
+        min_trade_increment: "0.000000001",
+        price_increment: "1",
+      },
+      {
+        fractionable: true,
+        shortable: false,
+        easy_to_borrow: false,
+        class: "crypto",
+        min_order_size: 0.0001,
+        min_trade_increment: 0.000000001,
+      },
+    ],
+  ];
+  for (const [json, extra] of cases) {
+    assert.deepEqual(fromAlpacaAsset(json), {
+      tradable: true,
+      fractionable: false,
+      shortable: json.shortable === true,
+      ...extra,
+    });
+  }
+});
+
+Deno.test("a crypto position named BTCUSD is the pair BTC/USD; stocks keep their symbol", () => {
+  const position = (symbol: string, asset_class: string) =>
+    fromAlpacaPosition({ symbol, asset_class, qty: "0.5", side: "long", avg_entry_price: "60000" })
+      .symbol;
+  assert.equal(position("BTCUSD", "crypto"), "BTC/USD");
+  assert.equal(position("BTCUSDT", "crypto"), "BTC/USDT");
+  assert.equal(position("BTC/USD", "crypto"), "BTC/USD");
+  assert.equal(position("ETHBTC", "crypto"), "ETH/BTC");
+  assert.equal(position("AAPL", "us_equity"), "AAPL");
+  // A stock is never read as a pair, whatever its letters.
+  assert.equal(position("BTCUSD", "us_equity"), "BTCUSD");
+});

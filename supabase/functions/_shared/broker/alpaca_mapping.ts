@@ -1,5 +1,13 @@
 import type { trading } from "@alpacahq/alpaca-trade-api";
-import type { OrderIntent, PositionSnapshot, Side, Snapshot } from "../engine/types.ts";
+import { cryptoPair } from "../alert/symbol.ts";
+import type {
+  AccountSnapshot,
+  AssetSnapshot,
+  OrderIntent,
+  PositionSnapshot,
+  Side,
+  Snapshot,
+} from "../engine/types.ts";
 import { BrokerError, type BrokerOrder } from "./types.ts";
 
 /** The longest `client_order_id` docs/interface.md §6 allows (Alpaca itself takes up to 128). */
@@ -105,26 +113,42 @@ export function toOpenOrder(order: BrokerOrder): { id: string; side: Side; qty: 
   return { id: order.broker_order_id, side: order.side, qty: order.qty };
 }
 
-/** Maps Alpaca's position JSON; `qty` becomes negative for a short, whatever Alpaca's sign. */
+/**
+ * Maps Alpaca's position JSON; `qty` becomes negative for a short, whatever Alpaca's sign. A
+ * crypto position says `BTCUSD` where orders and assets say `BTC/USD`: it is named by its pair,
+ * as the engine names the symbol.
+ */
 export function fromAlpacaPosition(json: unknown): PositionSnapshot {
   const p = object(json, "position");
   const qty = Math.abs(required(decimal(p, "qty"), "qty"));
   const marketValue = decimal(p, "market_value");
+  const symbol = text(p, "symbol");
   return {
-    symbol: text(p, "symbol"),
+    symbol: p.asset_class === "crypto" ? cryptoPair(symbol) ?? symbol : symbol,
     qty: optionalText(p, "side") === "short" ? -qty : qty,
     avg_entry_price: required(decimal(p, "avg_entry_price"), "avg_entry_price"),
     ...(marketValue === null ? {} : { market_value: marketValue }),
   };
 }
 
-/** The account figures the engine sizes and checks orders with. */
-export function fromAlpacaAccount(json: unknown): Snapshot["account"] {
+/**
+ * The account figures the engine sizes and checks orders with, and the flags that say whether
+ * it may trade or short at all. A flag Alpaca leaves out is left out, never guessed.
+ */
+export function fromAlpacaAccount(json: unknown): AccountSnapshot {
   const a = object(json, "account");
-  return {
+  const account: AccountSnapshot = {
     equity: required(decimal(a, "equity"), "equity"),
     buying_power: required(decimal(a, "buying_power"), "buying_power"),
   };
+  const cashPower = decimal(a, "non_marginable_buying_power");
+  if (cashPower !== null) account.non_marginable_buying_power = cashPower;
+  const status = optionalText(a, "status");
+  if (status !== null) account.status = status;
+  for (const flag of ["trading_blocked", "account_blocked", "shorting_enabled"] as const) {
+    if (typeof a[flag] === "boolean") account[flag] = a[flag] as boolean;
+  }
+  return account;
 }
 
 /** Maps Alpaca's US market clock (`GET /v2/clock`). */
@@ -141,14 +165,28 @@ export function fromAlpacaClock(json: unknown): Snapshot["clock"] {
   };
 }
 
-/** Maps Alpaca's asset; an asset Alpaca does not know (null) cannot be traded. */
-export function fromAlpacaAsset(json: unknown): NonNullable<Snapshot["asset"]> {
+/**
+ * Maps Alpaca's asset; an asset Alpaca does not know (null) cannot be traded. Easy to borrow is
+ * `borrow_status` `ETB` where Alpaca sends it (it replaces the deprecated `easy_to_borrow`). The
+ * crypto fields (`min_order_size`, `min_trade_increment`) are kept when present.
+ */
+export function fromAlpacaAsset(json: unknown): AssetSnapshot {
   const a = json === null ? {} : object(json, "asset");
-  return {
+  const asset: AssetSnapshot = {
     tradable: a.tradable === true,
     fractionable: a.fractionable === true,
     shortable: a.shortable === true,
   };
+  const borrow = optionalText(a, "borrow_status");
+  if (borrow !== null) asset.easy_to_borrow = borrow.toUpperCase() === "ETB";
+  else if (typeof a.easy_to_borrow === "boolean") asset.easy_to_borrow = a.easy_to_borrow;
+  const assetClass = optionalText(a, "class") ?? optionalText(a, "asset_class");
+  if (assetClass !== null) asset.class = assetClass;
+  const minSize = decimal(a, "min_order_size");
+  if (minSize !== null && minSize > 0) asset.min_order_size = minSize;
+  const increment = decimal(a, "min_trade_increment");
+  if (increment !== null && increment > 0) asset.min_trade_increment = increment;
+  return asset;
 }
 
 /** Reads a decimal field (string or number); null when absent. */

@@ -62,12 +62,37 @@ Deno.test("the simulated account is equity plus realised P&L, less capital in us
     now: () => new Date("2026-01-02T15:00:00Z"),
   });
   const snap = await broker.snapshot("AAPL");
-  assert.deepEqual(snap.account, { equity: 99_750, buying_power: 98_250 });
+  assert.deepEqual(snap.account, {
+    equity: 99_750,
+    buying_power: 98_250,
+    non_marginable_buying_power: 98_250,
+    status: "ACTIVE",
+    trading_blocked: false,
+    account_blocked: false,
+    shorting_enabled: true,
+  });
   assert.deepEqual(snap.position, { symbol: "AAPL", qty: 5, avg_entry_price: 100 });
   assert.equal(snap.open_positions_count, 2);
   assert.deepEqual(snap.open_orders, []);
   assert.deepEqual(snap.clock, { is_open: true, timestamp: "2026-01-02T15:00:00.000Z" });
-  assert.deepEqual(snap.asset, { tradable: true, fractionable: true, shortable: true });
+  assert.deepEqual(snap.asset, {
+    tradable: true,
+    fractionable: true,
+    shortable: true,
+    easy_to_borrow: true,
+    class: "us_equity",
+  });
+});
+
+Deno.test("a simulated pair is crypto: fractionable, never shortable", async () => {
+  const broker = createSimulationBroker({ configId: "c1", price: 10, equity: 1, store: store() });
+  const snap = await broker.snapshot("BTC/USD");
+  assert.deepEqual(snap.asset, {
+    tradable: true,
+    fractionable: true,
+    shortable: false,
+    class: "crypto",
+  });
 });
 
 Deno.test("submit fills the recorded order at the signal price", async () => {

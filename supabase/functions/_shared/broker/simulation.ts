@@ -1,3 +1,4 @@
+import { isCryptoSymbol } from "../alert/symbol.ts";
 import type { OrderIntent, PositionSnapshot, Snapshot } from "../engine/types.ts";
 import { type Broker, BrokerError, type BrokerOrder, type OrderRow } from "./types.ts";
 
@@ -27,6 +28,22 @@ export interface SimulationBrokerOptions {
   store: SimulationStore;
   /** The clock's timestamp; the simulated market never closes. */
   now?: () => Date;
+}
+
+/**
+ * The asset flags of a simulated symbol: every stock trades, fractions included, and may be
+ * shorted; a pair (`BTC/USD`) is crypto, as at Alpaca, so it is never shorted and takes gtc.
+ */
+export function simulatedAsset(symbol: string): NonNullable<Snapshot["asset"]> {
+  return isCryptoSymbol(symbol)
+    ? { tradable: true, fractionable: true, shortable: false, class: "crypto" }
+    : {
+      tradable: true,
+      fractionable: true,
+      shortable: true,
+      easy_to_borrow: true,
+      class: "us_equity",
+    };
 }
 
 /** The order a signal's price fills at: the alert's price, else its limit or stop price. */
@@ -73,7 +90,16 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
       const book = await store.simBook(configId, symbol);
       const equity = options.equity + book.realized_pnl;
       return {
-        account: { equity, buying_power: equity - book.capital_in_use },
+        // An active, unblocked account that may short: only the config's settings limit it.
+        account: {
+          equity,
+          buying_power: equity - book.capital_in_use,
+          non_marginable_buying_power: equity - book.capital_in_use,
+          status: "ACTIVE",
+          trading_blocked: false,
+          account_blocked: false,
+          shorting_enabled: true,
+        },
         position: book.position
           ? {
             symbol: book.position.symbol,
@@ -84,7 +110,7 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
         open_orders: [],
         open_positions_count: book.open_positions_count,
         clock: { is_open: true, timestamp: now().toISOString() },
-        asset: { tradable: true, fractionable: true, shortable: true },
+        asset: simulatedAsset(symbol),
       };
     },
 

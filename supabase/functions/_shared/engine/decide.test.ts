@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import {
+  btcAlert,
+  btcAsset,
+  btcClose,
+  btcOpen,
   closeIntent,
   decideRow,
   fractionable,
   held,
+  heldBtc,
   openIntent,
   openOrders,
+  opens,
   type Row,
   runRows,
 } from "./test_fixtures.ts";
@@ -571,3 +577,261 @@ Deno.test("decide: the open and close legs of one signal get distinct client ord
   if (decision.kind !== "execute") return;
   assert.notEqual(decision.plan.open?.client_order_id, decision.plan.close?.client_order_id);
 });
+
+/** Crypto closes, shorts and hours; shorting and account checks before anything is sent. */
+const brokerRuleRows: Row[] = [
+  // crypto
+  {
+    name: "crypto: an exit closes the whole position with a market gtc order",
+    alert: { ...btcAlert, action: "exit" },
+    snapshot: { asset: btcAsset, position: heldBtc(0.0123456789) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: btcClose("sell", 0.0123456789) },
+    },
+  },
+  {
+    name: "crypto: a partial exit floors to the increment, closed gtc",
+    alert: { ...btcAlert, action: "exit", quantity: 50, quantity_type: "percent_of_position" },
+    snapshot: {
+      asset: { ...btcAsset, min_trade_increment: 0.0001 },
+      position: heldBtc(0.0123),
+    },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: btcClose("sell", 0.0061) },
+    },
+  },
+  {
+    name: "crypto: a partial exit under the minimum order size is rejected with the numbers",
+    alert: { ...btcAlert, action: "exit", quantity: 10, quantity_type: "percent_of_position" },
+    snapshot: { asset: btcAsset, position: heldBtc(0.0005) },
+    expect: {
+      kind: "reject",
+      rule: "sizing",
+      reason: "signal percent_of_position 10 is 0.00005 of the 0.0005 BTC/USD held, below " +
+        "Alpaca's minimum order size of 0.0001 BTC/USD; exit without a quantity to close the " +
+        "whole position",
+    },
+  },
+  {
+    name: "crypto: a target a step under the minimum order size away is ignored, saying so",
+    alert: { ...btcAlert, action: "sell", position_size: 0.49995 },
+    snapshot: { asset: btcAsset, position: heldBtc(0.5) },
+    expect: {
+      kind: "ignore",
+      reason: /the difference 0.00005 is below Alpaca's minimum order size of 0.0001 BTC\/USD/,
+    },
+  },
+  {
+    name: "crypto: a smaller target reduces the position with a gtc sell",
+    alert: { ...btcAlert, action: "sell", position_size: 0.2 },
+    snapshot: { asset: btcAsset, position: heldBtc(0.5) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: btcClose("sell", 0.3) },
+    },
+  },
+  {
+    name: "crypto: a sell with nothing to close is ignored, even with allow_short",
+    alert: { ...btcAlert, action: "sell" },
+    settings: { allow_short: true },
+    snapshot: { asset: btcAsset },
+    expect: {
+      kind: "ignore",
+      reason: "no position in BTC/USD to sell, and crypto cannot be sold short at Alpaca",
+    },
+  },
+  {
+    name: "crypto: a sell while long closes and opens no short",
+    alert: { ...btcAlert, action: "sell" },
+    settings: { allow_short: true },
+    snapshot: { asset: btcAsset, position: heldBtc(0.5) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: btcClose("sell", 0.5) },
+      reason: /no short is opened because crypto cannot be sold short at Alpaca/,
+    },
+  },
+  {
+    name: "crypto: a position_size target below zero closes the long and opens no short",
+    alert: { ...btcAlert, action: "sell", position_size: -0.5 },
+    settings: { allow_short: true },
+    snapshot: { asset: btcAsset, position: heldBtc(0.5) },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: btcClose("sell", 0.5) },
+      reason: /crypto cannot be sold short/,
+    },
+  },
+  {
+    name: "crypto: trading_hours regular does not apply while the stock market is closed",
+    alert: { ...btcAlert, quantity: 0.01 },
+    settings: { trading_hours: "regular" },
+    snapshot: {
+      asset: btcAsset,
+      clock: { is_open: false, timestamp: "2025-03-08T15:00:00Z" },
+    },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, open: btcOpen({ qty: 0.01 }) },
+    },
+  },
+  {
+    name: "crypto: the buying-power check uses non-marginable buying power",
+    alert: { ...btcAlert, quantity: 0.5 },
+    snapshot: {
+      asset: btcAsset,
+      account: { equity: 100_000, buying_power: 200_000, non_marginable_buying_power: 20_000 },
+    },
+    expect: {
+      kind: "reject",
+      rule: "buying_power",
+      reason:
+        "non-marginable buying power (crypto is bought with cash) 20000.00 is not enough: 0.5 × 60000.00 = 30000.00",
+    },
+  },
+  {
+    name: "stocks keep the margin buying power",
+    alert: { quantity: 100 },
+    snapshot: {
+      account: { equity: 100_000, buying_power: 200_000, non_marginable_buying_power: 100 },
+    },
+    expect: opens({ qty: 100 }),
+  },
+  {
+    name: "allowed_symbols may name a pair as TradingView writes it",
+    alert: { ...btcAlert, quantity: 0.01 },
+    settings: { allowed_symbols: ["BTCUSD"] },
+    snapshot: { asset: btcAsset },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, open: btcOpen({ qty: 0.01 }) },
+    },
+  },
+
+  // shorting
+  {
+    name: "a short needs the account's shorting_enabled",
+    alert: { action: "sell" },
+    settings: { allow_short: true },
+    snapshot: { account: { equity: 1_500, buying_power: 1_500, shorting_enabled: false } },
+    expect: {
+      kind: "reject",
+      rule: "shorting_disabled",
+      reason:
+        /shorting_enabled is false; Alpaca enables it from \$2,000 equity, and equity is 1500.00/,
+    },
+  },
+  {
+    name: "a short on a hard-to-borrow asset is rejected",
+    alert: { action: "sell" },
+    settings: { allow_short: true },
+    snapshot: {
+      asset: { tradable: true, fractionable: false, shortable: true, easy_to_borrow: false },
+    },
+    expect: { kind: "reject", rule: "asset_not_shortable", reason: /hard to borrow/ },
+  },
+  {
+    name: "a reversal with shorting disabled at the account still exits the long",
+    alert: { action: "sell" },
+    settings: { allow_short: true },
+    snapshot: {
+      position: held(10),
+      account: { equity: 1_500, buying_power: 1_500, shorting_enabled: false },
+    },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+      open_rejected: "shorting_disabled",
+    },
+  },
+  {
+    name: "a sell closing a long needs no shorting",
+    alert: { action: "exit" },
+    snapshot: {
+      position: held(10),
+      account: { equity: 1_500, buying_power: 1_500, shorting_enabled: false },
+      asset: { tradable: true, fractionable: false, shortable: false, easy_to_borrow: false },
+    },
+    expect: {
+      kind: "execute",
+      plan: { cancel_open_orders: false, close: closeIntent("sell", 10) },
+    },
+  },
+
+  // the account, before any cancel
+  {
+    name: "an exit on a trading-blocked account is rejected before its orders are cancelled",
+    alert: { action: "exit" },
+    snapshot: {
+      position: held(10),
+      open_orders: openOrders(2),
+      account: { equity: 100_000, buying_power: 0, trading_blocked: true },
+    },
+    expect: {
+      kind: "reject",
+      rule: "account_blocked",
+      reason:
+        "the broker account is trading blocked (trading_blocked): it cannot trade; nothing is cancelled, so the 2 open orders for AAPL stay in place",
+    },
+  },
+  {
+    name: "a buy on a blocked account is rejected",
+    snapshot: { account: { equity: 100_000, buying_power: 0, account_blocked: true } },
+    expect: { kind: "reject", rule: "account_blocked", reason: /account_blocked/ },
+  },
+  {
+    name: "an account that is not ACTIVE is rejected, naming its status",
+    alert: { action: "sell" },
+    snapshot: {
+      position: held(10),
+      account: { equity: 100_000, buying_power: 0, status: "ACCOUNT_CLOSED" },
+    },
+    expect: {
+      kind: "reject",
+      rule: "account_blocked",
+      reason: /status is ACCOUNT_CLOSED, not ACTIVE/,
+    },
+  },
+  {
+    name: "an ACTIVE, unblocked account trades",
+    snapshot: {
+      account: {
+        equity: 100_000,
+        buying_power: 200_000,
+        status: "ACTIVE",
+        trading_blocked: false,
+        account_blocked: false,
+        shorting_enabled: true,
+      },
+    },
+    expect: opens(),
+  },
+  {
+    name: "a cancel is not refused on a blocked account: it only removes orders",
+    alert: { action: "cancel" },
+    snapshot: {
+      open_orders: openOrders(1),
+      account: { equity: 100_000, buying_power: 0, trading_blocked: true },
+    },
+    expect: { kind: "execute", plan: { cancel_open_orders: true } },
+  },
+  {
+    name: "an exit whose asset is not tradable is rejected before its orders are cancelled",
+    alert: { action: "exit" },
+    snapshot: {
+      position: held(10),
+      open_orders: openOrders(1),
+      asset: { tradable: false, fractionable: false, shortable: true },
+    },
+    expect: {
+      kind: "reject",
+      rule: "asset_not_tradable",
+      reason:
+        /AAPL is not tradable at the broker, so the position cannot be closed; nothing is cancelled, so the 1 open order/,
+    },
+  },
+];
+
+runRows("decide: broker rules", brokerRuleRows);

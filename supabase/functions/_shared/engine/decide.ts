@@ -2,8 +2,9 @@ import type { NormalizedAlert, Sentiment } from "../alert/types.ts";
 import type { Settings } from "../config/settings.ts";
 import { type Checked, fail, ok } from "./checked.ts";
 import { clientOrderId } from "./client_order_id.ts";
+import { floorToIncrement, isCrypto } from "./crypto.ts";
 import { describeOrder, openOrdersPhrase } from "./describe.ts";
-import { clean, floorTo, formatQty, isPositive } from "./numbers.ts";
+import { clean, floorTo, formatMoney, formatQty, isPositive } from "./numbers.ts";
 import { buildEntryShape } from "./order_shape.ts";
 import {
   checkOpeningLimits,
@@ -27,6 +28,8 @@ interface Context extends DecideInput {
   /** Signed quantity held: positive long, negative short, 0 flat. */
   held: number;
   openOrders: number;
+  /** A crypto pair: gtc closes, fractional sizes in the asset's increment, never shorted. */
+  crypto: boolean;
 }
 
 type Direction = "long" | "short";
@@ -51,8 +54,13 @@ type Direction = "long" | "short";
  *   leaves open orders (the position's own stop and target) alone, so an opposite-side order
  *   resting for the symbol makes it a `wash_trade` rejection, as Alpaca would refuse it.
  *
- * Closing orders are market day orders: the alert's type, prices and legs shape only the
- * opening order. Closes pass the symbol lists, position limits and trading hours, so a user
+ * Before anything else (and so before any cancel, leaving protective orders in place), a
+ * signal is rejected when the account cannot trade (not `ACTIVE`, `trading_blocked`,
+ * `account_blocked`: rule `account_blocked`) or a held position's asset is not tradable.
+ * Crypto is never shorted: a crypto sell with nothing to close is ignored.
+ *
+ * Closing orders are market day orders (gtc for crypto, which takes no day orders): the
+ * alert's type, prices and legs shape only the opening order. Closes pass the symbol lists, position limits and trading hours, so a user
  * can always get out; only max_orders_per_day counts them. When a reversal's new position is
  * refused, the close still happens and `open_rejected` says why nothing opened.
  */
@@ -63,7 +71,12 @@ export function decide(input: DecideInput): Decision {
     symbol: input.alert.ticker,
     held: Number.isFinite(held) ? held : 0,
     openOrders: input.snapshot.open_orders.length,
+    crypto: isCrypto(input.alert.ticker, input.snapshot),
   };
+  if (input.alert.action !== "cancel") {
+    const refused = accountCheck(ctx);
+    if (refused) return reject(refused);
+  }
   const target = input.alert.position_size;
   if (input.alert.action !== "cancel" && target !== undefined) {
     if (input.settings.sizing.allow_signal_quantity) return decideTarget(ctx, target);
@@ -80,6 +93,57 @@ export function decide(input: DecideInput): Decision {
       return decideTrade(ctx, input.alert.action);
   }
 }
+
+/**
+ * What makes every order of this signal impossible, checked before any cancel so that a close
+ * bound to fail never strips a position of its stop: an account that is not active or is
+ * blocked, or a held position whose asset the broker does not trade. `cancel` alone skips it.
+ */
+function accountCheck(ctx: Context): RuleViolation | null {
+  const account = ctx.snapshot.account;
+  const keep = ctx.openOrders > 0
+    ? `; nothing is cancelled, so the ${openOrdersPhrase(ctx.openOrders)} for ${ctx.symbol} ${
+      ctx.openOrders === 1 ? "stays" : "stay"
+    } in place`
+    : "";
+  if (account.status !== undefined && account.status !== "ACTIVE") {
+    return {
+      rule: "account_blocked",
+      reason:
+        `the broker account's status is ${account.status}, not ACTIVE: it cannot trade${keep}`,
+    };
+  }
+  for (const flag of ["account_blocked", "trading_blocked"] as const) {
+    if (account[flag] === true) {
+      return {
+        rule: "account_blocked",
+        reason: `the broker account is ${flag.replace("_", " ")} (${flag}): it cannot trade${keep}`,
+      };
+    }
+  }
+  if (ctx.held !== 0 && ctx.snapshot.asset?.tradable === false) {
+    return {
+      rule: "asset_not_tradable",
+      reason:
+        `${ctx.symbol} is not tradable at the broker, so the position cannot be closed${keep}`,
+    };
+  }
+  return null;
+}
+
+/** Rounds a part of the position down the way the asset allows: its increment, or shares. */
+function floorHeld(ctx: Context, raw: number): { qty: number; unit: string } {
+  if (ctx.crypto) {
+    return { qty: floorToIncrement(raw, ctx.snapshot.asset?.min_trade_increment), unit: "" };
+  }
+  const fractional = ctx.snapshot.asset?.fractionable === true;
+  return fractional
+    ? { qty: floorTo(raw, 9), unit: "" }
+    : { qty: floorTo(raw, 0), unit: " whole shares" };
+}
+
+/** Why no short is opened in crypto. */
+const cryptoNoShort = "crypto cannot be sold short at Alpaca";
 
 function holding(ctx: Context): Direction | "flat" {
   return ctx.held > 0 ? "long" : ctx.held < 0 ? "short" : "flat";
@@ -118,7 +182,8 @@ function closeOrder(ctx: Context, qty: number): OrderIntent {
     side: ctx.held > 0 ? "sell" : "buy",
     qty,
     type: "market",
-    time_in_force: "day",
+    // Crypto takes gtc or ioc only; with day, a crypto position could never be exited.
+    time_in_force: ctx.crypto ? "gtc" : "day",
     purpose: "close",
   };
 }
@@ -214,14 +279,15 @@ function decideTarget(ctx: Context, target: number): Decision {
     quantity: qty,
     quantity_type: "fixed_quantity",
   });
-  const shortRefused = goal === "short" && !ctx.settings.allow_short;
+  const shortRefused = goal === "short" && (ctx.crypto || !ctx.settings.allow_short);
+  const noShort = ctx.crypto ? cryptoNoShort : "shorting is disabled (allow_short=false)";
 
   if (now === "flat" || now === goal) {
     if (want < heldQty(ctx)) {
       return closePart(ctx, clean(heldQty(ctx) - want), aim);
     }
     if (shortRefused) {
-      return ignore(`${aim}; shorting is disabled (allow_short=false)`);
+      return ignore(`${aim}; ${noShort}`);
     }
     const delta = clean(want - heldQty(ctx));
     if (now === goal && goal !== "flat") return addTo(ctx, goal, [aim], sized(delta));
@@ -252,7 +318,7 @@ function decideTarget(ctx: Context, target: number): Decision {
   if (shortRefused) {
     return execute({ cancel_open_orders: cancel, close }, [
       ...closing,
-      "no short is opened because shorting is disabled (allow_short=false)",
+      `no short is opened because ${noShort}`,
     ]);
   }
   const open = openingOrder({ ...ctx, alert: sized(want) }, goal === "long" ? "buy" : "sell", {
@@ -277,10 +343,16 @@ function decideTarget(ctx: Context, target: number): Decision {
 function closePart(ctx: Context, qty: number, aim: string): Decision {
   const limit = checkOrdersPerDay(ctx.settings, ctx.snapshot.orders_today, 1);
   if (limit) return reject(limit);
-  const fractional = ctx.snapshot.asset?.fractionable === true;
-  const rounded = fractional ? floorTo(qty, 9) : floorTo(qty, 0);
+  const { qty: rounded, unit } = floorHeld(ctx, qty);
   if (!(rounded > 0)) {
-    return ignore(`${aim}; the difference rounds down to 0${fractional ? "" : " whole shares"}`);
+    return ignore(`${aim}; the difference rounds down to 0${unit}`);
+  }
+  const min = ctx.crypto ? ctx.snapshot.asset?.min_order_size : undefined;
+  if (min !== undefined && rounded < min) {
+    return ignore(
+      `${aim}; the difference ${formatQty(rounded)} is below Alpaca's minimum order size of ` +
+        `${formatQty(min)} ${ctx.symbol}`,
+    );
   }
   const close = closeOrder(ctx, rounded);
   return execute({ cancel_open_orders: false, close }, [
@@ -316,6 +388,9 @@ function decideTrade(ctx: Context, side: Side): Decision {
   const exitOnlyNote = `a ${side} with sentiment ${ctx.alert.sentiment} only closes a ${opposite}`;
 
   if (now === "flat") {
+    if (side === "sell" && ctx.crypto) {
+      return ignore(`no position in ${ctx.symbol} to sell, and ${cryptoNoShort}`);
+    }
     if (side === "sell" && !ctx.settings.allow_short) {
       return ignore(
         `no position in ${ctx.symbol} to sell and shorting is disabled (allow_short=false)`,
@@ -366,10 +441,12 @@ function decideTrade(ctx: Context, side: Side): Decision {
       `sentiment ${ctx.alert.sentiment} makes this an exit only`,
     ]);
   }
-  if (side === "sell" && !ctx.settings.allow_short) {
+  if (side === "sell" && (ctx.crypto || !ctx.settings.allow_short)) {
     return execute({ cancel_open_orders: cancel, close }, [
       ...closing,
-      "no short is opened because shorting is disabled (allow_short=false)",
+      `no short is opened because ${
+        ctx.crypto ? cryptoNoShort : "shorting is disabled (allow_short=false)"
+      }`,
     ]);
   }
   const open = openingOrder(ctx, side, { baseQty: 0, newSymbol: false, ordersInPlan: 2 });
@@ -419,13 +496,21 @@ function closeQty(ctx: Context): Checked<{ qty: number; note?: string }> {
         : undefined,
     });
   }
-  const fractional = ctx.snapshot.asset?.fractionable === true;
-  const qty = fractional ? floorTo(raw, 9) : floorTo(raw, 0);
+  const { qty, unit } = floorHeld(ctx, raw);
   if (!(qty > 0)) {
     return fail(
       "sizing",
       `${label} is ${formatQty(raw)} of the ${formatQty(held)} ${ctx.symbol} held, ` +
-        `which rounds down to 0${fractional ? "" : " whole shares"}`,
+        `which rounds down to 0${unit}`,
+    );
+  }
+  const min = ctx.crypto ? ctx.snapshot.asset?.min_order_size : undefined;
+  if (min !== undefined && qty < min) {
+    return fail(
+      "sizing",
+      `${label} is ${formatQty(qty)} of the ${formatQty(held)} ${ctx.symbol} held, below ` +
+        `Alpaca's minimum order size of ${formatQty(min)} ${ctx.symbol}; exit without a ` +
+        "quantity to close the whole position",
     );
   }
   return ok({ qty });
@@ -446,10 +531,10 @@ function openingOrder(
   const { settings, snapshot, symbol } = ctx;
   const listed = checkSymbolLists(symbol, settings);
   if (listed) return { ok: false, violation: listed };
-  const asset = assetCheck(symbol, side, snapshot);
+  const asset = assetCheck(ctx, side);
   if (asset) return { ok: false, violation: asset };
 
-  const shape = buildEntryShape(ctx.alert, settings, side);
+  const shape = buildEntryShape(ctx.alert, settings, side, ctx.crypto);
   if (!shape.ok) return shape;
   const size = sizeOpening({
     alert: ctx.alert,
@@ -461,7 +546,7 @@ function openingOrder(
   });
   if (!size.ok) return size;
 
-  const refused = checkTradingHours(settings, snapshot.clock, shape.value) ??
+  const refused = checkTradingHours(settings, snapshot.clock, shape.value, ctx.crypto) ??
     checkOrdersPerDay(settings, snapshot.orders_today, options.ordersInPlan) ??
     checkOpeningLimits({
       symbol,
@@ -491,14 +576,42 @@ function openingOrder(
   return ok({ intent, summary: `${describeOrder(intent)} (${size.value.basis})` });
 }
 
-function assetCheck(symbol: string, side: Side, snapshot: Snapshot): RuleViolation | null {
+/**
+ * The asset and account checks of an opening order. A sell opens (or adds to) a short, which
+ * needs an asset that is shortable and easy to borrow (Alpaca opens shorts only in those), an
+ * account with `shorting_enabled` (off under $2,000 equity), and not crypto.
+ */
+function assetCheck(ctx: Context, side: Side): RuleViolation | null {
+  const { symbol, snapshot } = ctx;
   if (snapshot.asset?.tradable === false) {
     return { rule: "asset_not_tradable", reason: `${symbol} is not tradable at the broker` };
   }
-  if (side === "sell" && snapshot.asset?.shortable === false) {
+  if (side !== "sell") return null;
+  if (ctx.crypto) {
+    return {
+      rule: "asset_not_shortable",
+      reason: `${symbol} cannot be sold short: ${cryptoNoShort}`,
+    };
+  }
+  if (snapshot.asset?.shortable === false) {
     return {
       rule: "asset_not_shortable",
       reason: `${symbol} cannot be sold short: the broker lists it as not shortable`,
+    };
+  }
+  if (snapshot.asset?.easy_to_borrow === false) {
+    return {
+      rule: "asset_not_shortable",
+      reason: `${symbol} cannot be sold short: it is hard to borrow, and Alpaca opens shorts ` +
+        "only in easy-to-borrow names",
+    };
+  }
+  if (snapshot.account.shorting_enabled === false) {
+    return {
+      rule: "shorting_disabled",
+      reason: `the broker account does not allow shorting (shorting_enabled is false; Alpaca ` +
+        `enables it from $2,000 equity, and equity is ${formatMoney(snapshot.account.equity)}), ` +
+        `so ${symbol} is not sold short`,
     };
   }
   return null;

@@ -1,4 +1,11 @@
-import { fractionable, opens as places, type Row, runRows } from "./test_fixtures.ts";
+import {
+  btcAlert,
+  btcAsset,
+  fractionable,
+  opens as places,
+  type Row,
+  runRows,
+} from "./test_fixtures.ts";
 
 const shapeError = (reason: string | RegExp) => ({
   kind: "reject" as const,
@@ -289,3 +296,101 @@ const shapeRows: Row[] = [
 ];
 
 runRows("order shape", shapeRows);
+
+/** Alpaca's crypto rules: gtc or ioc, market/limit/stop_limit, no legs and no trailing stops. */
+const cryptoShapeRows: Row[] = [
+  {
+    name: "crypto: the day default becomes gtc",
+    alert: btcAlert,
+    snapshot: { asset: btcAsset },
+    expect: places({ symbol: "BTC/USD", time_in_force: "gtc" }),
+  },
+  {
+    name: "crypto: a pair is crypto even before the broker's asset says so",
+    alert: btcAlert,
+    snapshot: { asset: undefined },
+    expect: places({ symbol: "BTC/USD", time_in_force: "gtc" }),
+  },
+  {
+    name: "crypto: ioc is kept",
+    alert: { ...btcAlert, time_in_force: "ioc" },
+    snapshot: { asset: btcAsset },
+    expect: places({ symbol: "BTC/USD", time_in_force: "ioc" }),
+  },
+  {
+    name: "crypto: an alert asking for day is rejected, saying why",
+    alert: { ...btcAlert, time_in_force: "day" },
+    snapshot: { asset: btcAsset },
+    expect: shapeError(
+      "BTC/USD is crypto: Alpaca takes time_in_force gtc or ioc for crypto, not day",
+    ),
+  },
+  {
+    name: "crypto: fok is rejected",
+    alert: { ...btcAlert, time_in_force: "fok" },
+    snapshot: { asset: btcAsset },
+    expect: shapeError(/gtc or ioc for crypto, not fok/),
+  },
+  {
+    name: "crypto: a webhook default of opg is rejected, naming the setting",
+    alert: btcAlert,
+    settings: { default_time_in_force: "opg" },
+    snapshot: { asset: btcAsset },
+    expect: shapeError(/the webhook's default_time_in_force is opg; send time_in_force gtc/),
+  },
+  {
+    name: "crypto: a stop_limit order is placed gtc",
+    alert: { ...btcAlert, order_type: "stop_limit", stop_price: 61_000, limit_price: 61_500 },
+    snapshot: { asset: btcAsset },
+    expect: places({
+      symbol: "BTC/USD",
+      type: "stop_limit",
+      time_in_force: "gtc",
+      stop_price: 61_000,
+      limit_price: 61_500,
+    }),
+  },
+  {
+    name: "crypto: a stop order is rejected",
+    alert: { ...btcAlert, order_type: "stop", stop_price: 61_000 },
+    snapshot: { asset: btcAsset },
+    expect: shapeError(
+      "BTC/USD is crypto: Alpaca takes market, limit, stop_limit orders for crypto, not stop",
+    ),
+  },
+  {
+    name: "crypto: a trailing stop is rejected",
+    alert: { ...btcAlert, order_type: "trailing_stop", trail_percent: 2 },
+    snapshot: { asset: btcAsset },
+    expect: shapeError(/Alpaca has no trailing stop orders for crypto/),
+  },
+  {
+    name: "crypto: a bracket is rejected",
+    alert: {
+      ...btcAlert,
+      take_profit: { limit_price: 66_000 },
+      stop_loss: { stop_price: 57_000 },
+    },
+    snapshot: { asset: btcAsset },
+    expect: shapeError(/no bracket or oto orders for crypto/),
+  },
+  {
+    name: "crypto: a lone stop loss (oto) is rejected",
+    alert: { ...btcAlert, stop_loss: { percent: 5 } },
+    snapshot: { asset: btcAsset },
+    expect: shapeError(/take_profit and stop_loss cannot be attached/),
+  },
+  {
+    name: "crypto: extended_hours is dropped, crypto trades around the clock",
+    alert: { ...btcAlert, order_type: "limit", limit_price: 59_000, extended_hours: true },
+    snapshot: { asset: btcAsset },
+    expect: places({
+      symbol: "BTC/USD",
+      type: "limit",
+      time_in_force: "gtc",
+      limit_price: 59_000,
+    }),
+  },
+];
+
+runRows("order shape", cryptoShapeRows);

@@ -1,6 +1,7 @@
 import type { ExitLeg, NormalizedAlert } from "../alert/types.ts";
 import type { Settings } from "../config/settings.ts";
 import { type Checked, fail, ok } from "./checked.ts";
+import { cryptoOrderTypes, cryptoTimesInForce } from "./crypto.ts";
 import { formatPrice, isPositive, roundPrice } from "./numbers.ts";
 import type { OrderShape, Side } from "./types.ts";
 
@@ -24,18 +25,28 @@ export interface EntryShape extends OrderShape {
  *   legs given as `percent` or `amount` are priced from the entry; exit legs need `day` or `gtc`
  *   and cannot ride on a trailing stop or an extended-hours order.
  * Prices are rounded to the tick Alpaca accepts (cents, or 4 decimals below $1).
+ *
+ * A crypto order (`crypto`) follows Alpaca's crypto rules first (see `cryptoShape`).
  */
 export function buildEntryShape(
   alert: NormalizedAlert,
   settings: Settings,
   side: Side,
+  crypto = false,
 ): Checked<EntryShape> {
   const type = alert.order_type ?? settings.default_order_type;
-  const tif = alert.time_in_force ?? settings.default_time_in_force;
+  let tif = alert.time_in_force ?? settings.default_time_in_force;
+  if (crypto) {
+    const refused = cryptoShape(alert, settings);
+    if (refused) return fail("order_shape", refused);
+    // A day default means "the usual": for a market that never closes that is gtc.
+    if (tif === "day") tif = "gtc";
+  }
   const shape: EntryShape = {
     type,
     time_in_force: tif,
-    extended_hours: alert.extended_hours === true,
+    // Crypto trades around the clock: there are no extended hours to ask for.
+    extended_hours: alert.extended_hours === true && !crypto,
     order_class: "simple",
   };
 
@@ -89,6 +100,41 @@ export function buildEntryShape(
     );
   }
   return withExitLegs(shape, alert.take_profit, alert.stop_loss, side);
+}
+
+/**
+ * Why Alpaca would refuse this crypto order, or null: only market, limit and stop_limit orders,
+ * only gtc or ioc (a `day` default becomes gtc), and no take_profit, stop_loss or trailing stop.
+ */
+function cryptoShape(alert: NormalizedAlert, settings: Settings): string | null {
+  const symbol = alert.ticker;
+  const type = alert.order_type ?? settings.default_order_type;
+  if (type === "trailing_stop") {
+    return `${symbol} is crypto, and Alpaca has no trailing stop orders for crypto`;
+  }
+  if (!(cryptoOrderTypes as readonly string[]).includes(type)) {
+    return `${symbol} is crypto: Alpaca takes ${
+      cryptoOrderTypes.join(", ")
+    } orders for crypto, not ${type}` +
+      (alert.order_type === undefined ? ` (the webhook's default_order_type)` : "");
+  }
+  if (alert.time_in_force !== undefined && !cryptoTimesInForce.includes(alert.time_in_force)) {
+    return `${symbol} is crypto: Alpaca takes time_in_force gtc or ioc for crypto, not ` +
+      alert.time_in_force;
+  }
+  const fallback = settings.default_time_in_force;
+  if (
+    alert.time_in_force === undefined && fallback !== "day" &&
+    !cryptoTimesInForce.includes(fallback)
+  ) {
+    return `${symbol} is crypto: Alpaca takes time_in_force gtc or ioc for crypto, and the ` +
+      `webhook's default_time_in_force is ${fallback}; send time_in_force gtc`;
+  }
+  if (alert.take_profit !== undefined || alert.stop_loss !== undefined) {
+    return `${symbol} is crypto, and Alpaca takes no bracket or oto orders for crypto: ` +
+      "take_profit and stop_loss cannot be attached";
+  }
+  return null;
 }
 
 function withExitLegs(

@@ -1,4 +1,6 @@
+import { canonicalSymbol } from "../alert/symbol.ts";
 import type { Settings } from "../config/settings.ts";
+import { isCrypto } from "./crypto.ts";
 import { clean, formatMoney, formatPrice, formatQty } from "./numbers.ts";
 import type { EntryShape } from "./order_shape.ts";
 import type { Size } from "./sizing.ts";
@@ -15,15 +17,20 @@ function violation(rule: EngineRule, reason: string): RuleViolation {
 
 const shownSymbols = 10;
 
+/** A listed symbol as alerts name it: `BTCUSD` in a list means the pair `BTC/USD`. */
+function listed(symbol: string): string {
+  return canonicalSymbol(symbol.toUpperCase()).symbol;
+}
+
 /** `allowed_symbols` (when not empty) must list the symbol; `blocked_symbols` must not. */
 export function checkSymbolLists(symbol: string, settings: Settings): RuleViolation | null {
   const allowed = settings.allowed_symbols;
-  if (allowed.length > 0 && !allowed.includes(symbol)) {
+  if (allowed.length > 0 && !allowed.some((s) => listed(s) === symbol)) {
     const listed = allowed.slice(0, shownSymbols).join(", ") +
       (allowed.length > shownSymbols ? `, … (${allowed.length} in all)` : "");
     return violation("allowed_symbols", `${symbol} is not in allowed_symbols (${listed})`);
   }
-  if (settings.blocked_symbols.includes(symbol)) {
+  if (settings.blocked_symbols.some((s) => listed(s) === symbol)) {
     return violation("blocked_symbols", `${symbol} is in blocked_symbols`);
   }
   return null;
@@ -33,14 +40,16 @@ export function checkSymbolLists(symbol: string, settings: Settings): RuleViolat
  * `trading_hours`: `any` always passes; `regular` needs the market open; `extended` also lets
  * an extended-hours-eligible order (limit, time_in_force day, extended_hours) through while the
  * market is closed. The clock does not say whether the extended session is running, so such an
- * order may wait at the broker for it.
+ * order may wait at the broker for it. Crypto trades around the clock, so the stock market's
+ * clock never applies to it (`crypto`).
  */
 export function checkTradingHours(
   settings: Settings,
   clock: Snapshot["clock"],
   shape: EntryShape,
+  crypto = false,
 ): RuleViolation | null {
-  if (settings.trading_hours === "any") return null;
+  if (settings.trading_hours === "any" || crypto) return null;
   if (!clock) return violation("trading_hours", "the broker clock could not be read");
   if (clock.is_open) return null;
   const closed = `the market is closed (at ${clock.timestamp})`;
@@ -175,11 +184,18 @@ export function checkOpeningLimits(input: OpeningLimitsInput): RuleViolation | n
   }
 
   if (input.side === "buy" && orderValue !== undefined) {
-    const power = snapshot.account.buying_power;
+    // Crypto is bought with cash: Alpaca checks it against non-marginable buying power.
+    const crypto = isCrypto(symbol, snapshot);
+    const cash = snapshot.account.non_marginable_buying_power;
+    const power = crypto && cash !== undefined ? cash : snapshot.account.buying_power;
     if (orderValue > power) {
       return violation(
         "buying_power",
-        `buying power ${formatMoney(power)} is not enough: ${orderArithmetic}`,
+        `${
+          crypto && cash !== undefined
+            ? "non-marginable buying power (crypto is bought with cash)"
+            : "buying power"
+        } ${formatMoney(power)} is not enough: ${orderArithmetic}`,
       );
     }
   }

@@ -1,4 +1,6 @@
 import {
+  btcAlert,
+  btcAsset,
   fractionable,
   held,
   openIntent,
@@ -302,3 +304,103 @@ const sizingRows: Row[] = [
 ];
 
 runRows("sizing", sizingRows);
+
+/** Crypto is fractional in the asset's increment, with gtc, and at least its minimum size. */
+const cryptoSizingRows: Row[] = [
+  {
+    name: "crypto: 0.01 BTC with gtc stays 0.01",
+    alert: { ...btcAlert, quantity: 0.01 },
+    snapshot: { asset: btcAsset },
+    expect: {
+      ...buys({ symbol: "BTC/USD", time_in_force: "gtc", qty: 0.01 }),
+      reason: /signal fixed_quantity 0.01; the signal's size wins/,
+    },
+  },
+  {
+    name: "crypto: $1,000 is a notional market gtc order, not 0 whole coins",
+    alert: btcAlert,
+    settings: { sizing: { method: "dollar_amount", value: 1000 } },
+    snapshot: { asset: btcAsset },
+    expect: {
+      ...buys({ symbol: "BTC/USD", time_in_force: "gtc", notional: 1000 }),
+      reason: /dollar_amount 1000: notional 1000.00/,
+    },
+  },
+  {
+    name: "crypto: dollars on a limit order buy the quantity at the limit, in the increment",
+    alert: { ...btcAlert, order_type: "limit", limit_price: 60_000 },
+    settings: { sizing: { method: "dollar_amount", value: 1000 } },
+    snapshot: { asset: { ...btcAsset, min_trade_increment: 0.0001 } },
+    expect: {
+      ...buys({
+        symbol: "BTC/USD",
+        type: "limit",
+        time_in_force: "gtc",
+        limit_price: 60_000,
+        qty: 0.0166,
+      }),
+      reason: /1000.00 \/ 60000.00 = 0.0166 BTC\/USD/,
+    },
+  },
+  {
+    name: "crypto: a quantity is floored to min_trade_increment",
+    alert: { ...btcAlert, quantity: 0.123456 },
+    snapshot: { asset: { ...btcAsset, min_trade_increment: 0.001 } },
+    expect: {
+      ...buys({ symbol: "BTC/USD", time_in_force: "gtc", qty: 0.123 }),
+      reason: /rounded down from 0.123456/,
+    },
+  },
+  {
+    name: "crypto: below min_order_size is rejected with the numbers",
+    alert: { ...btcAlert, quantity: 0.00005 },
+    snapshot: { asset: btcAsset },
+    expect: {
+      kind: "reject",
+      rule: "sizing",
+      reason:
+        "signal fixed_quantity 0.00005 is 0.00005 BTC/USD, below Alpaca's minimum order size of 0.0001 BTC/USD",
+    },
+  },
+  {
+    name: "crypto: a notional under the minimum order size is rejected with the numbers",
+    alert: btcAlert,
+    settings: { sizing: { method: "dollar_amount", value: 3 } },
+    snapshot: { asset: btcAsset },
+    expect: {
+      kind: "reject",
+      rule: "sizing",
+      reason:
+        "dollar_amount 3: notional 3.00 / 60000.00 = 0.00005 BTC/USD, below Alpaca's minimum order size of 0.0001 BTC/USD",
+    },
+  },
+  {
+    name: "crypto: a quantity that floors to 0 in the increment is rejected",
+    alert: { ...btcAlert, quantity: 0.4 },
+    snapshot: { asset: { ...btcAsset, min_trade_increment: 1, min_order_size: undefined } },
+    expect: {
+      kind: "reject",
+      rule: "sizing",
+      reason: "signal fixed_quantity 0.4 is 0.4 BTC/USD, which rounds down to 0 (increment 1)",
+    },
+  },
+  {
+    name: "crypto: percent_of_equity is a notional order",
+    alert: btcAlert,
+    settings: { sizing: { method: "percent_of_equity", value: 2.5 } },
+    snapshot: { asset: btcAsset },
+    expect: buys({ symbol: "BTC/USD", time_in_force: "gtc", notional: 2500 }),
+  },
+  {
+    name: "crypto: risk sizing keeps fractions",
+    alert: { ...btcAlert, stop_price: 58_000 },
+    settings: { sizing: { method: "risk_percent", value: 0.1 } },
+    snapshot: { asset: btcAsset },
+    expect: {
+      ...buys({ symbol: "BTC/USD", time_in_force: "gtc", qty: 0.05 }),
+      reason: /risk 100.00 \/ \|60000.00 − 58000.00\| = 0.05, 0.05 BTC\/USD/,
+    },
+  },
+];
+
+runRows("sizing", cryptoSizingRows);

@@ -2,6 +2,7 @@ import type { NormalizedAlert, QuantityType } from "../alert/types.ts";
 import type { Settings, SizingMethod } from "../config/settings.ts";
 import { type Checked, fail, ok } from "./checked.ts";
 import { clean, floorTo, formatMoney, formatPrice, formatQty, isPositive } from "./numbers.ts";
+import { floorToIncrement, isCrypto } from "./crypto.ts";
 import type { EntryShape } from "./order_shape.ts";
 import type { Side, Snapshot } from "./types.ts";
 
@@ -70,6 +71,10 @@ export interface Size {
  * price, rounded down. Fixed and percent-of-position quantities keep fractions under the same
  * condition and are otherwise rounded down to whole shares. Risk sizes are always whole shares.
  * A size of zero is refused with rule `sizing`, never rounded up.
+ *
+ * Crypto is always fractional: quantities are rounded down to the asset's
+ * `min_trade_increment`, dollar sizes become a notional market order (or a quantity at the
+ * price for a limit), and a size under the asset's `min_order_size` is refused with the numbers.
  */
 export function sizeOpening(input: SizingInput): Checked<Size> {
   const rule = sizingRule(input.alert, input.settings);
@@ -146,7 +151,40 @@ function wholeSharesBecause(input: SizingInput): string | null {
   return null;
 }
 
+/**
+ * A crypto quantity: `raw` rounded down to the asset's increment, and at least its minimum
+ * order size. `of` says what the quantity was computed from, for the reason.
+ */
+function cryptoQty(input: SizingInput, raw: number, label: string): Checked<number> {
+  const asset = input.snapshot.asset;
+  const symbol = input.alert.ticker;
+  const increment = asset?.min_trade_increment;
+  const qty = floorToIncrement(raw, increment);
+  const step = increment !== undefined ? ` (increment ${formatQty(increment)})` : "";
+  if (!(qty > 0)) {
+    return fail("sizing", `${label} is ${formatQty(raw)} ${symbol}, which rounds down to 0${step}`);
+  }
+  const min = asset?.min_order_size;
+  if (min !== undefined && qty < min) {
+    return fail(
+      "sizing",
+      `${label} is ${formatQty(qty)} ${symbol}${
+        qty !== clean(raw) ? ` (rounded down from ${formatQty(raw)}${step})` : ""
+      }, below Alpaca's minimum order size of ${formatQty(min)} ${symbol}`,
+    );
+  }
+  return ok(qty);
+}
+
+function cryptoShares(input: SizingInput, raw: number, label: string): Checked<Size> {
+  const qty = cryptoQty(input, raw, label);
+  if (!qty.ok) return qty;
+  const rounded = qty.value !== clean(raw) ? `, rounded down from ${formatQty(raw)}` : "";
+  return ok({ qty: qty.value, basis: `${label}${rounded}` });
+}
+
 function shares(input: SizingInput, raw: number, label: string): Checked<Size> {
+  if (isCrypto(input.alert.ticker, input.snapshot)) return cryptoShares(input, raw, label);
   const whole = wholeSharesBecause(input);
   const qty = whole === null ? floorTo(raw, 9) : floorTo(raw, 0);
   if (!(qty > 0)) {
@@ -177,6 +215,9 @@ function needsPrice(label: string) {
 function dollars(input: SizingInput, amount: number, label: string): Checked<Size> {
   const price = sizingPrice(input);
   if (price === undefined) return needsPrice(label);
+  if (isCrypto(input.alert.ticker, input.snapshot)) {
+    return cryptoDollars(input, amount, label, price);
+  }
   if (wholeSharesBecause(input) === null) {
     const notional = floorTo(amount, 2);
     if (notional < 1) {
@@ -199,6 +240,47 @@ function dollars(input: SizingInput, amount: number, label: string): Checked<Siz
   return ok({
     qty,
     basis: `${label}: ${formatMoney(amount)} / ${formatPrice(price)} = ${qty} whole shares`,
+  });
+}
+
+/**
+ * Dollars of crypto: a notional market order (Alpaca fills it in fractions), else the quantity
+ * the amount buys at the price; either way at least the asset's minimum order size.
+ */
+function cryptoDollars(
+  input: SizingInput,
+  amount: number,
+  label: string,
+  price: number,
+): Checked<Size> {
+  const symbol = input.alert.ticker;
+  if (input.shape.type === "market") {
+    const notional = floorTo(amount, 2);
+    if (notional < 1) {
+      return fail(
+        "sizing",
+        `${label} is ${formatMoney(amount)} dollars; a notional order needs at least 1.00`,
+      );
+    }
+    const min = input.snapshot.asset?.min_order_size;
+    const estimate = clean(notional / price);
+    if (min !== undefined && estimate < min) {
+      return fail(
+        "sizing",
+        `${label}: notional ${formatMoney(notional)} / ${formatPrice(price)} = ${
+          formatQty(estimate)
+        } ${symbol}, below Alpaca's minimum order size of ${formatQty(min)} ${symbol}`,
+      );
+    }
+    return ok({ notional, basis: `${label}: notional ${formatMoney(notional)}` });
+  }
+  const qty = cryptoQty(input, amount / price, `${label} at ${formatPrice(price)}`);
+  if (!qty.ok) return qty;
+  return ok({
+    qty: qty.value,
+    basis: `${label}: ${formatMoney(amount)} / ${formatPrice(price)} = ${
+      formatQty(qty.value)
+    } ${symbol}`,
   });
 }
 
@@ -235,10 +317,18 @@ function riskSized(
       `${method} sizing needs a stop loss away from the entry; both are ${formatPrice(entry)}`,
     );
   }
-  const qty = floorTo(risk / distance, 0);
   const arithmetic = `risk ${formatMoney(risk)} / |${formatPrice(entry)} − ${
     formatPrice(stop)
   }| = ${formatQty(clean(risk / distance))}`;
+  if (isCrypto(input.alert.ticker, input.snapshot)) {
+    const crypto = cryptoQty(input, risk / distance, `${label}: ${arithmetic}`);
+    if (!crypto.ok) return crypto;
+    return ok({
+      qty: crypto.value,
+      basis: `${label}: ${arithmetic}, ${formatQty(crypto.value)} ${input.alert.ticker}`,
+    });
+  }
+  const qty = floorTo(risk / distance, 0);
   if (!(qty > 0)) {
     return fail("sizing", `${label}: ${arithmetic}, which is 0 whole shares`);
   }

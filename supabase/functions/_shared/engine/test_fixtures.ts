@@ -148,3 +148,31 @@ export function runRows(group: string, rows: Row[]): void {
     Deno.test(`${group}: ${row.name}`, () => assertDecision(decideRow(row), row.expect));
   }
 }
+
+/** Alpaca's BTC/USD asset: crypto, fractionable, not shortable, in 1e-9 steps from 0.0001. */
+export const btcAsset = {
+  tradable: true,
+  fractionable: true,
+  shortable: false,
+  class: "crypto",
+  min_order_size: 0.0001,
+  min_trade_increment: 0.000000001,
+};
+
+/** A crypto alert's fields: BTC/USD at 60,000. */
+export const btcAlert = { ticker: "BTC/USD", price: 60_000 } as const;
+
+/** A held BTC/USD position, named by its pair as the adapter reports it. */
+export function heldBtc(qty: number): PositionSnapshot {
+  return { symbol: "BTC/USD", qty, avg_entry_price: 55_000 };
+}
+
+/** The opening order the engine builds for BTC/USD: the fixture's default, gtc. */
+export function btcOpen(over: Partial<OrderIntent> = {}): OrderIntent {
+  return openIntent({ symbol: "BTC/USD", time_in_force: "gtc", ...over });
+}
+
+/** The market gtc order that closes `qty` of a BTC/USD position (crypto takes no day orders). */
+export function btcClose(side: "buy" | "sell", qty: number): OrderIntent {
+  return { ...closeIntent(side, qty), symbol: "BTC/USD", time_in_force: "gtc" };
+}

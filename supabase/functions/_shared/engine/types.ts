@@ -44,7 +44,7 @@ export interface PositionSnapshot {
 
 /** What the engine needs to know about the account and market to decide. */
 export interface Snapshot {
-  account: { equity: number; buying_power: number };
+  account: AccountSnapshot;
   /** The position in the signal's symbol, or null when flat. */
   position: PositionSnapshot | null;
   /** Open (unfilled) orders in the signal's symbol. */
@@ -58,7 +58,39 @@ export interface Snapshot {
    * `any`, and no broker request is spent on it.
    */
   clock?: { is_open: boolean; timestamp: string; next_open?: string; next_close?: string };
-  asset?: { tradable: boolean; fractionable: boolean; shortable: boolean };
+  asset?: AssetSnapshot;
+}
+
+/**
+ * The account as the engine checks it. The flags beyond the two figures are optional: a broker
+ * that does not report one (an older test double) leaves it unchecked, and Alpaca still refuses.
+ */
+export interface AccountSnapshot {
+  equity: number;
+  buying_power: number;
+  /** What crypto (and other non-marginable) buys are checked against; Alpaca's cash-based figure. */
+  non_marginable_buying_power?: number;
+  /** Alpaca's account status: only `ACTIVE` trades (others: `ACCOUNT_CLOSED`, `LIMITED`, ...). */
+  status?: string;
+  trading_blocked?: boolean;
+  account_blocked?: boolean;
+  /** Off under $2,000 equity: Alpaca then answers 403 `account is not allowed to short`. */
+  shorting_enabled?: boolean;
+}
+
+/** The symbol's asset at the broker, as the engine checks an order against it. */
+export interface AssetSnapshot {
+  tradable: boolean;
+  fractionable: boolean;
+  shortable: boolean;
+  /** Alpaca's `easy_to_borrow` (or `borrow_status` `ETB`): Alpaca opens shorts only in these. */
+  easy_to_borrow?: boolean;
+  /** Alpaca's asset class: `us_equity`, `crypto` or `us_option`. */
+  class?: string;
+  /** Crypto: the smallest quantity an order may have. */
+  min_order_size?: number;
+  /** Crypto: quantities are multiples of this. */
+  min_trade_increment?: number;
 }
 
 /** Steps to execute, in order: cancel, then close an opposite position, then place the order. */
@@ -74,6 +106,8 @@ export const engineRules = [
   "blocked_symbols",
   "asset_not_tradable",
   "asset_not_shortable",
+  "shorting_disabled",
+  "account_blocked",
   "order_shape",
   "sizing",
   "trading_hours",
