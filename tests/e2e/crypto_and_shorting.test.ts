@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { newUser } from "../support/stack.ts";
 import { createConfig } from "../support/fixtures.ts";
+import { connectAccount } from "../support/broker_accounts.ts";
 import {
   fakeRequests,
   fakeStats,
@@ -17,8 +18,11 @@ import {
 import { alert, ordersOf, positionOf, sendAlert, waitForSignal } from "./process_order_support.ts";
 
 const user = await newUser("po-crypto");
+// The user's own paper account, with the keys of the fake's default account (whose state the
+// control API sets).
+const account = await connectAccount(user.id);
 const live = (overrides: Record<string, unknown> = {}) =>
-  createConfig(user.id, { simulation: false, ...overrides });
+  createConfig(user.id, { simulation: false, broker_account_id: account, ...overrides });
 
 /** A TradingView crypto alert: no quantity unless given, BTC at 60,000. */
 const crypto = (extra: Record<string, unknown>) =>

@@ -9,6 +9,7 @@ import { newUser, stackEnv, withDb } from "../support/stack.ts";
 import { api, createViaApi } from "./webhook_configs_support.ts";
 import { alert, sendAlert, waitForSignal } from "./process_order_support.ts";
 import { connectAccount } from "../support/broker_accounts.ts";
+import { resetFake } from "../support/fake_alpaca_client.ts";
 
 const owner = await newUser("detail");
 const stranger = await newUser("detail-other");
@@ -55,6 +56,7 @@ Deno.test("a filled signal's detail shows its steps oldest first and its order; 
 
 Deno.test("a failed signal that never reached the broker is retried by its owner and then fills", async () => {
   // A live webhook whose account the broker once refused: the signal fails before any order.
+  await resetFake(); // flat, so the buy opens a position
   const account = await connectAccount(owner.id);
   const config = await createViaApi(owner.token, {
     name: "retry",
