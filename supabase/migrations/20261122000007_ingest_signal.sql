@@ -1,11 +1,9 @@
 -- =====================================================================================
--- The legacy passphrase opens only the webhooks that accept it
+-- ingest_signal: receive-webhook's one round trip (docs/interface.md §4)
 -- =====================================================================================
--- WEBHOOK_PASSPHRASE, the deployment's one global secret, used to open every user's webhook.
--- It now stands for a webhook's own token only when that webhook's
--- settings.accept_legacy_passphrase is true (default false; docs/interface.md sections 3 and 5).
--- Everything else about ingest_signal is unchanged (its defaults still come from
--- receive-webhook's defaultSettings), and it is still one round trip.
+-- WEBHOOK_PASSPHRASE, the deployment's one legacy global secret, stands for a webhook's own
+-- token only when that webhook's settings.accept_legacy_passphrase is true (default false;
+-- docs/interface.md §3 and §5). The two defaults come from receive-webhook's defaultSettings.
 
 /**
  * Authenticates, rate-limits, de-duplicates and stores one alert, in one round trip.
@@ -26,7 +24,7 @@
  * locks make the limit and the de-duplication hold under concurrent deliveries without locking
  * the config row for unrelated alerts.
  */
-create or replace function public.ingest_signal(
+create function public.ingest_signal(
   p_config_id uuid,
   p_outer_token_hash text,
   p_body_token_hash text,
@@ -142,3 +140,9 @@ begin
   return jsonb_build_object('outcome', 'accepted', 'signal_id', v_id);
 end;
 $$;
+
+-- receive-webhook (as the migration role) and the service role store alerts; no user does.
+grant execute on function public.ingest_signal(
+  uuid, text, text, boolean, boolean, boolean, boolean, jsonb, jsonb, text[], text, integer,
+  integer
+) to service_role;
