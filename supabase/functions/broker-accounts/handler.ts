@@ -1,10 +1,11 @@
-import { ApiError, ErrorCode, errorResponse } from "../_shared/http/errors.ts";
-import { type FunctionEnv, readEnv } from "../_shared/config/env.ts";
+import { ApiError, ErrorCode } from "../_shared/http/errors.ts";
+import type { FunctionEnv } from "../_shared/config/env.ts";
+import { deployedHandler } from "../_shared/http/deployed_handler.ts";
+import { createUserApi, type Operation as UserApiOperation } from "../_shared/http/user_api.ts";
 import { createSql } from "../_shared/db/client.ts";
-import { createLogger, type Logger, requestId } from "../_shared/log.ts";
-import { corsHeaders, isPreflight, preflightResponse, withHeaders } from "../_shared/http/cors.ts";
+import { createLogger, type Logger } from "../_shared/log.ts";
+import { corsHeaders } from "../_shared/http/cors.ts";
 import { createRouter, type Route } from "../_shared/http/router.ts";
-import { requireUser } from "../_shared/auth/require_user.ts";
 import { createAlpacaAccountClient } from "../_shared/broker/alpaca_account.ts";
 import {
   type BrokerClientFactory,
@@ -37,9 +38,7 @@ export interface HandlerDeps {
   log?: Logger;
 }
 
-type Operation =
-  | { auth: "none"; run: (ctx: OperationContext) => Promise<Response> }
-  | { auth: "user"; run: (ctx: UserContext) => Promise<Response> };
+type Operation = UserApiOperation<OperationContext>;
 
 const user = (run: (ctx: UserContext) => Promise<Response>): Operation => ({ auth: "user", run });
 
@@ -76,88 +75,27 @@ function toApiError(err: unknown): ApiError {
 
 /** Builds the request handler from explicit dependencies. */
 export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
-  const now = deps.now ?? (() => performance.now());
-  const baseLog = deps.log ?? createLogger({ fn: "broker-accounts" });
   const broker = deps.broker ?? ((baseUrl, keys) => createAlpacaAccountClient(baseUrl, keys));
-  return async (req) => {
-    const id = requestId(req);
-    const started = now();
-    const headers = { ...cors, "x-request-id": id };
-    if (isPreflight(req)) return preflightResponse(headers);
-
-    const url = new URL(req.url);
-    const found = route(req.method, url);
-    let userId: string | undefined;
-    let res: Response;
-    try {
-      if (found.kind === "not_found") {
-        throw new ApiError(404, ErrorCode.notFound, `no route for ${req.method} ${url.pathname}`);
-      }
-      if (found.kind === "method_not_allowed") {
-        throw new ApiError(
-          405,
-          ErrorCode.methodNotAllowed,
-          `${req.method} is not allowed here; use ${found.allow.join(" or ")}`,
-          undefined,
-          { allow: [...found.allow, "OPTIONS"].join(", ") },
-        );
-      }
-      const ctx: OperationContext = {
-        req,
-        url,
-        params: found.params,
-        env: deps.env,
-        store: deps.store,
-        broker,
-      };
-      const operation = found.handler;
-      if (operation.auth === "none") {
-        res = await operation.run(ctx);
-      } else {
-        const claims = await requireUser(req, deps.env);
-        userId = claims.sub;
-        res = await operation.run({ ...ctx, user: claims });
-      }
-    } catch (err) {
-      const apiError = toApiError(err);
-      if (apiError.status >= 500 && apiError.code === ErrorCode.internal) {
-        // Name and message only (never the error object): a database error could otherwise
-        // carry the statement's parameters, and those can be keys.
-        baseLog.error("request failed", err, { request_id: id, method: req.method });
-      }
-      res = errorResponse(apiError);
-    }
-    baseLog.info("request", {
-      request_id: id,
-      method: req.method,
-      route: found.kind === "found" ? found.route : null,
-      status: res.status,
-      user_id: userId ?? null,
-      duration_ms: Math.round((now() - started) * 10) / 10,
-    });
-    return withHeaders(res, headers);
-  };
+  return createUserApi<OperationContext>({
+    route,
+    cors,
+    env: deps.env,
+    log: deps.log ?? createLogger({ fn: "broker-accounts" }),
+    now: deps.now ?? (() => performance.now()),
+    context: (parts) => ({ ...parts, env: deps.env, store: deps.store, broker }),
+    toApiError,
+    // A broker that cannot be reached (503) is expected; only the unexplained is logged.
+    logs: (e) => e.status >= 500 && e.code === ErrorCode.internal,
+  });
 }
-
-let built: ((req: Request) => Promise<Response>) | undefined;
 
 /**
  * The deployed handler: built from the environment on the first request, so nothing (not
- * even the pool) is created at import time.
+ * even the pool) is created at import time. An environment `readEnv` refuses answers 500
+ * `misconfigured`.
  */
-export async function handler(req: Request): Promise<Response> {
-  if (!built) {
-    try {
-      const env = readEnv();
-      const sql = createSql(env.dbUrl, { applicationName: "broker-accounts" });
-      built = createHandler({ env, store: createAccountStore(sql) });
-    } catch (err) {
-      createLogger({ fn: "broker-accounts" }).error("configuration error", err);
-      return withHeaders(
-        errorResponse(new ApiError(500, ErrorCode.internal, "internal error")),
-        cors,
-      );
-    }
-  }
-  return await built(req);
-}
+export const handler = deployedHandler("broker-accounts", (env) =>
+  createHandler({
+    env,
+    store: createAccountStore(createSql(env.dbUrl, { applicationName: "broker-accounts" })),
+  }), { headers: cors });

@@ -1,11 +1,11 @@
-import { ApiError, ErrorCode, errorResponse, summarizeIssues } from "../_shared/http/errors.ts";
+import { ApiError, ErrorCode, summarizeIssues } from "../_shared/http/errors.ts";
+import { createUserApi, type Operation as UserApiOperation } from "../_shared/http/user_api.ts";
 import type { FunctionEnv } from "../_shared/config/env.ts";
 import { deployedHandler } from "../_shared/http/deployed_handler.ts";
 import { createSql, type Sql } from "../_shared/db/client.ts";
-import { createLogger, type Logger, requestId } from "../_shared/log.ts";
-import { corsHeaders, isPreflight, preflightResponse, withHeaders } from "../_shared/http/cors.ts";
+import { createLogger, type Logger } from "../_shared/log.ts";
+import { corsHeaders } from "../_shared/http/cors.ts";
 import { createRouter, type Route } from "../_shared/http/router.ts";
-import { requireUser } from "../_shared/auth/require_user.ts";
 import { processOrderTrigger } from "../_shared/process_trigger.ts";
 import { waitUntil } from "../_shared/util/wait_until.ts";
 import {
@@ -40,9 +40,7 @@ export interface HandlerDeps {
   trigger?: (signalId: string) => Promise<void>;
 }
 
-type Operation =
-  | { auth: "none"; run: (ctx: OperationContext) => Promise<Response> }
-  | { auth: "user"; run: (ctx: UserContext) => Promise<Response> };
+type Operation = UserApiOperation<OperationContext>;
 
 const user = (run: (ctx: UserContext) => Promise<Response>): Operation => ({ auth: "user", run });
 
@@ -129,67 +127,20 @@ function toApiError(err: unknown): ApiError {
  * const res = await handle(new Request("http://x/webhook-configs", { headers }));
  */
 export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
-  const now = deps.now ?? (() => performance.now());
-  const baseLog = deps.log ?? createLogger({ fn: "webhook-configs" });
-  return async (req) => {
-    const id = requestId(req);
-    const started = now();
-    const headers = { ...cors, "x-request-id": id };
-    if (isPreflight(req)) return preflightResponse(headers);
-
-    const url = new URL(req.url);
-    const found = route(req.method, url);
-    let userId: string | undefined;
-    let res: Response;
-    try {
-      if (found.kind === "not_found") {
-        throw new ApiError(404, ErrorCode.notFound, `no route for ${req.method} ${url.pathname}`);
-      }
-      if (found.kind === "method_not_allowed") {
-        throw new ApiError(
-          405,
-          ErrorCode.methodNotAllowed,
-          `${req.method} is not allowed here; use ${found.allow.join(" or ")}`,
-          undefined,
-          { allow: [...found.allow, "OPTIONS"].join(", ") },
-        );
-      }
-      const ctx: OperationContext = {
-        req,
-        url,
-        params: found.params,
-        env: deps.env,
-        sql: deps.sql,
-        trigger: deps.trigger
-          ? (signalId) =>
-            Promise.resolve(waitUntil(deps.trigger!(signalId), (m, e) => baseLog.error(m, e)))
-          : undefined,
-      };
-      const operation = found.handler;
-      if (operation.auth === "none") {
-        res = await operation.run(ctx);
-      } else {
-        const claims = await requireUser(req, deps.env);
-        userId = claims.sub;
-        res = await operation.run({ ...ctx, user: claims });
-      }
-    } catch (err) {
-      const apiError = toApiError(err);
-      if (apiError.status >= 500) {
-        baseLog.error("request failed", err, { request_id: id, method: req.method });
-      }
-      res = errorResponse(apiError);
-    }
-    baseLog.info("request", {
-      request_id: id,
-      method: req.method,
-      route: found.kind === "found" ? found.route : null,
-      status: res.status,
-      user_id: userId ?? null,
-      duration_ms: Math.round((now() - started) * 10) / 10,
-    });
-    return withHeaders(res, headers);
-  };
+  const log = deps.log ?? createLogger({ fn: "webhook-configs" });
+  const trigger = deps.trigger
+    ? (signalId: string) =>
+      Promise.resolve(waitUntil(deps.trigger!(signalId), (m, e) => log.error(m, e)))
+    : undefined;
+  return createUserApi<OperationContext>({
+    route,
+    cors,
+    env: deps.env,
+    log,
+    now: deps.now ?? (() => performance.now()),
+    context: (parts) => ({ ...parts, env: deps.env, sql: deps.sql, trigger }),
+    toApiError,
+  });
 }
 
 /**
