@@ -210,8 +210,13 @@ Deno.test("the README's first hour: sign up, connect a paper account, create a w
     const refusal = await paused.json();
     assert.equal(paused.status, 403, JSON.stringify(refusal));
     assert.equal(refusal.error.code, "webhook_disabled");
+    const [stored] = await withDb((sql) =>
+      sql`select count(*)::int as n from public.webhook_signals where config_id = ${webhookId}`
+    );
+    assert.equal(stored.n, 1, "the paused webhook stored nothing");
   } finally {
     await Deno.remove(clone, { recursive: true });
+    await resetFake(); // the default fill prices and a flat account for the stories after this one
   }
 });
 
