@@ -3,7 +3,7 @@
  * bodies the official SDK meets on `paper-api.alpaca.markets`, with state in memory.
  *
  * In process: `const fake = await startFakeAlpaca(); ... await fake.close();`
- * As a process: `deno run -A tests/fake_alpaca/server.ts --port 4010 [--key K --secret S]`
+ * As a process: `deno run -A tests/fake_alpaca/server.ts --port 4010 [--key K --secret S] [--strict]`
  * prints `fake alpaca listening on <url>` and stops on SIGINT or SIGTERM.
  *
  * Trading API served (auth: `APCA-API-KEY-ID` and `APCA-API-SECRET-KEY`; missing → 401,
@@ -23,6 +23,26 @@
  * - `GET /__control/requests`: 200 with every recorded {@link RecordedRequest}.
  * - `POST /__control/accounts` with a {@link FakeAccountSpec}: one more account with its own
  *   keys; 201 with its `GET /v2/account` JSON. Reset removes them.
+ * - `POST /__control/accounts/{key_id}/book` with a {@link BookPatch}: changes a strict
+ *   account's book (delays, prices, market open, positions, account flags, assets, and what the
+ *   next order or a given order does); 200 with its {@link BookState}.
+ *   `GET /__control/accounts/{key_id}/book`: 200 with its {@link BookState}, after advancing.
+ *   Both 404 for an account that is not strict.
+ *
+ * Strict accounts: an account added with `strict` (or the default account, started with
+ * `strict` / `--strict`) is served by its own strict book (tests/fake_alpaca/book.ts, routes in
+ * tests/fake_alpaca/strict_routes.ts): a POST answers `accepted` and never fills; fills come
+ * `fillDelayMs` later, a DELETE leaves the order `pending_cancel` (its shares still held) for
+ * `cancelDelayMs`, and Alpaca's refusals (shares held, crossing zero, wash trades, crypto time in
+ * force, shorting, blocked accounts) come with its codes. The book advances on every request
+ * to its account. Its prices, clock and assets are its own, set through its book control, not
+ * `POST /__control/state`. Auth, recording, faults, delays and the rate limit are as for any
+ * account.
+ *
+ * Extra routes (market data, say) are {@link FakeRoute}s: listed in {@link BUILT_IN_ROUTES},
+ * passed as `routes` to {@link startFakeAlpaca}, or added with `addRoutes`. They are matched
+ * before the trading routes, behind the same auth, recording, faults, delays and rate limit,
+ * and read prices with {@link FakeRouteRequest.latestPrice}.
  *
  * Several accounts: the keys given at start open the default account. Each account added with
  * `POST /__control/accounts` (or `addAccount`) has its own keys and its own book: balances,
@@ -35,6 +55,17 @@
  * Routes are named `METHOD /template`, e.g. `POST /v2/orders` or `DELETE /v2/orders/{id}`; the
  * concrete path (`DELETE /v2/orders/abc`) matches too.
  */
+
+import {
+  type BookPatch,
+  type BookState,
+  StrictAccount,
+  type StrictAccountInit,
+  type StrictOption,
+} from "./strict_routes.ts";
+import type { StrictBook } from "./book.ts";
+
+export type { BookPatch, BookState, StrictOption } from "./strict_routes.ts";
 
 /** Default credentials the fake accepts. */
 export const FAKE_KEY_ID = "fake-key-id";
@@ -179,6 +210,19 @@ export interface FakeAlpaca {
   applyState(patch: StatePatch): void;
   /** Adds (or replaces, by key id) an account with its own keys; returns its account JSON. */
   addAccount(spec: FakeAccountSpec): Record<string, unknown>;
+  /** A strict account's book (default: the default account's), or undefined when not strict. */
+  book(keyId?: string): StrictBook | undefined;
+  /** Applies a {@link BookPatch} to a strict account; throws when the account is not strict. */
+  controlBook(keyId: string, patch: BookPatch): BookState;
+  /** A strict account's book as `GET /__control/accounts/{key_id}/book` answers it. */
+  bookState(keyId: string): BookState | undefined;
+  /**
+   * The latest price of a symbol for an account (null: the default account): a strict
+   * account's book price, else the market-wide fill price. What market-data routes quote.
+   */
+  latestPrice(keyId: string | null, symbol: string): number;
+  /** Adds routes, matched before the trading routes (see {@link FakeRoute}). */
+  addRoutes(routes: FakeRoute[]): void;
   stats(): FakeStats;
   reset(): void;
   close(): Promise<void>;
@@ -197,8 +241,47 @@ export interface FakeAccountSpec {
   buying_power?: number;
   shorting_enabled?: boolean;
   trading_blocked?: boolean;
+  account_blocked?: boolean;
   positions?: FakePosition[];
+  /**
+   * Serve this account from its own strict order book (fills after `fillDelayMs`, cancels after
+   * `cancelDelayMs`, Alpaca's refusals); `true` for the default delays (300 ms and 150 ms).
+   */
+  strict?: StrictOption;
 }
+
+/**
+ * A route another module adds to the fake, e.g. market data (`GET /v2/stocks/{symbol}/trades/latest`).
+ * It runs after auth, recording, delays, the rate limit and faults, like the trading routes.
+ */
+export interface FakeRoute {
+  method: string;
+  /** Path template; each `{name}` matches one path segment. */
+  template: string;
+  handle(request: FakeRouteRequest): Response | Promise<Response>;
+}
+
+/** What a {@link FakeRoute} gets for one request. */
+export interface FakeRouteRequest {
+  url: URL;
+  /** Parsed JSON body, the raw text when not JSON, or null. */
+  body: unknown;
+  /** The template's `{name}` values, decoded, in order. */
+  params: string[];
+  /** The account's key id (auth has passed). */
+  keyId: string | null;
+  /**
+   * The latest price of a symbol for this account (`BTCUSD` and `BTC/USD` alike): its book's
+   * price when the account is strict, else the fill price its market orders fill at.
+   */
+  latestPrice(symbol: string): number;
+}
+
+/**
+ * Routes every fake serves besides the trading API: the place where modules such as
+ * tests/fake_alpaca/market_data.ts register theirs.
+ */
+export const BUILT_IN_ROUTES: FakeRoute[] = [];
 
 /** One account's book: balances, positions (by symbol) and orders. */
 interface Book {
@@ -213,6 +296,10 @@ export interface FakeAlpacaOptions {
   port?: number;
   keyId?: string;
   secretKey?: string;
+  /** Serve the default account from a strict book (see {@link FakeAccountSpec.strict}). */
+  strict?: StrictOption;
+  /** Routes besides {@link BUILT_IN_ROUTES} (see {@link FakeRoute}). */
+  routes?: FakeRoute[];
 }
 
 const DEFAULT_FILL_PRICE = 100;
@@ -299,6 +386,15 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   let extraAccounts = new Map<string, FakeAccountSpec>();
   /** Each added account's own book, by key id; the default account's is the variables above. */
   let books = new Map<string, Book>();
+  /** Strict accounts by key id, the default account's too when it is strict. */
+  let strictAccounts = new Map<string, StrictAccount>();
+  const defaultStrict = () => {
+    if (options.strict === undefined) return;
+    const init = { id: "00000000-0000-4000-8000-000000000001", account_number: "PA0FAKE0001" };
+    strictAccounts.set(keyId, new StrictAccount(init, options.strict));
+  };
+  defaultStrict();
+  const extraRoutes: Array<Omit<Route, "handle"> & { handle: FakeRoute["handle"] }> = [];
 
   function defaultClock(): FakeClock {
     const now = Date.now();
@@ -310,6 +406,14 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   }
 
   const fillPrice = (symbol: string) => fillPrices.get(symbol) ?? DEFAULT_FILL_PRICE;
+  /** The market-wide fill price, a pair found by either spelling (`BTCUSD`, `BTC/USD`). */
+  const anyFillPrice = (symbol: string) => {
+    const s = symbol.toUpperCase();
+    const pair = [...fillPrices.keys()].find((k) => k.replace("/", "") === s.replace("/", ""));
+    return fillPrices.get(s) ?? (pair === undefined ? DEFAULT_FILL_PRICE : fillPrices.get(pair)!);
+  };
+  const latestPrice = (key: string | null, symbol: string) =>
+    strictAccounts.get(key ?? keyId)?.latestPrice(symbol) ?? anyFillPrice(symbol);
   const assetFlags = (symbol: string): FakeAssetFlags | null => {
     const flags = assets.get(symbol);
     if (flags === null) return null;
@@ -740,7 +844,13 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
         body = text;
       }
     }
-    const found = routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+    const extraRoute = extraRoutes.find((r) =>
+      r.method === req.method && r.pattern.test(url.pathname)
+    );
+    const tradingRoute = extraRoute
+      ? undefined
+      : routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+    const found = extraRoute ?? tradingRoute;
     const record: RecordedRequest = {
       method: req.method,
       path: url.pathname,
@@ -768,13 +878,24 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     if (fault && !fault.afterCreate) return faultResponse(fault);
 
     if (!found) {
-      const pathKnown = routes.some((r) => r.pattern.test(url.pathname));
+      const pathKnown = [...extraRoutes, ...routes].some((r) => r.pattern.test(url.pathname));
       return pathKnown
         ? alpacaError(405, 40510000, "method not allowed")
         : alpacaError(404, 40410000, "endpoint not found");
     }
     const params = found.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-    const response = withBookOf(record.key_id, () => found.handle({ url, body }, params));
+    const strict = strictAccounts.get(record.key_id ?? "");
+    const response = extraRoute
+      ? await extraRoute.handle({
+        url,
+        body,
+        params,
+        keyId: record.key_id,
+        latestPrice: (symbol) => latestPrice(record.key_id, symbol),
+      })
+      : strict
+      ? strictResponse(strict.handle(`${req.method} ${found.template}`, params, url, body))
+      : withBookOf(record.key_id, () => tradingRoute!.handle({ url, body }, params));
     if (fault) {
       await response.body?.cancel();
       return faultResponse(fault);
@@ -785,6 +906,14 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   async function handleControl(req: Request, url: URL): Promise<Response> {
     const action = `${req.method} ${url.pathname.slice("/__control".length)}`;
     const body = req.method === "POST" ? await req.json().catch(() => undefined) : undefined;
+    const bookPath = /^(GET|POST) \/accounts\/([^/]+)\/book$/.exec(action);
+    if (bookPath) {
+      const strict = strictAccounts.get(decodeURIComponent(bookPath[2]));
+      if (!strict) return json(404, { message: `no strict account ${bookPath[2]}` });
+      if (bookPath[1] === "GET") return json(200, strict.state());
+      const answer = strict.control(body as BookPatch);
+      return json(answer.status, answer.body);
+    }
     switch (action) {
       case "POST /reset":
         fake.reset();
@@ -815,6 +944,26 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   }
 
   // ---------------------------------------------------------------- several accounts
+
+  function strictResponse(answer: { status: number; body: unknown } | null): Response {
+    return answer
+      ? json(answer.status, answer.body)
+      : alpacaError(404, 40410000, "endpoint not found");
+  }
+
+  function strictInit(spec: FakeAccountSpec): StrictAccountInit {
+    return {
+      ...extraAccountIds(spec),
+      equity: spec.equity,
+      cash: spec.cash,
+      buying_power: spec.buying_power,
+      status: spec.status,
+      shorting_enabled: spec.shorting_enabled,
+      trading_blocked: spec.trading_blocked,
+      account_blocked: spec.account_blocked,
+      positions: spec.positions,
+    };
+  }
 
   /**
    * Runs a (synchronous) route handler on the book of the account whose key id sent it: the
@@ -851,14 +1000,20 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   function extraAccountJson(spec: FakeAccountSpec) {
     return {
       ...accountJson(),
+      ...extraAccountIds(spec),
+      status: spec.status ?? "ACTIVE",
+      shorting_enabled: spec.shorting_enabled ?? true,
+      trading_blocked: spec.trading_blocked ?? false,
+    };
+  }
+
+  function extraAccountIds(spec: FakeAccountSpec): { id: string; account_number: string } {
+    return {
       id: `00000000-0000-4000-8000-${
         spec.key_id.replace(/[^0-9a-f]/gi, "").slice(-12)
           .padStart(12, "0").toLowerCase()
       }`,
       account_number: spec.account_number ?? `PA${spec.key_id.slice(-8).toUpperCase()}`,
-      status: spec.status ?? "ACTIVE",
-      shorting_enabled: spec.shorting_enabled ?? true,
-      trading_blocked: spec.trading_blocked ?? false,
     };
   }
 
@@ -869,7 +1024,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
    */
   function extraAccountResponse(record: RecordedRequest): Promise<Response> | Response | null {
     const spec = record.key_id === keyId ? undefined : extraAccounts.get(record.key_id ?? "");
-    if (!spec) return null;
+    if (!spec || strictAccounts.has(spec.key_id)) return null;
     if (record.route !== "GET /v2/account") return null;
     const faultIndex = faults.findIndex((f) => matches(f.path, record));
     if (faultIndex >= 0) return faultResponse(faults.splice(faultIndex, 1)[0]);
@@ -904,7 +1059,8 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       return [...requests];
     },
     get orders() {
-      return [orders, ...[...books.values()].map((b) => b.orders)].flat()
+      const strict = [...strictAccounts.values()].map((a) => a.book.allOrders());
+      return [orders, ...[...books.values()].map((b) => b.orders), ...strict].flat()
         .map((o) => structuredClone(o));
     },
     get count429() {
@@ -950,8 +1106,33 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     },
     addAccount(spec) {
       extraAccounts.set(spec.key_id, structuredClone(spec));
+      if (spec.strict !== undefined) {
+        books.delete(spec.key_id);
+        const strict = new StrictAccount(strictInit(spec), spec.strict);
+        strictAccounts.set(spec.key_id, strict);
+        return strict.accountJson();
+      }
+      strictAccounts.delete(spec.key_id);
       books.set(spec.key_id, bookFor(spec));
       return extraAccountJson(spec);
+    },
+    book: (key = keyId) => strictAccounts.get(key)?.book,
+    controlBook(key, patch) {
+      const strict = strictAccounts.get(key);
+      if (!strict) throw new Error(`no strict account ${key}`);
+      const answer = strict.control(patch);
+      if (answer.status !== 200) throw new Error(`book control: ${JSON.stringify(answer.body)}`);
+      return answer.body as BookState;
+    },
+    bookState: (key) => strictAccounts.get(key)?.state(),
+    latestPrice,
+    addRoutes(added) {
+      for (const r of added) {
+        extraRoutes.push({
+          ...route(r.method, r.template, () => json(204, null)),
+          handle: r.handle,
+        });
+      }
     },
     stats() {
       const counts: Record<string, number> = {};
@@ -980,6 +1161,8 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       rateLimit = null;
       extraAccounts = new Map();
       books = new Map();
+      strictAccounts = new Map();
+      defaultStrict();
       releaseHung();
     },
     async close() {
@@ -987,6 +1170,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       await server.shutdown();
     },
   };
+  fake.addRoutes([...BUILT_IN_ROUTES, ...(options.routes ?? [])]);
   return Promise.resolve(fake);
 }
 
@@ -1001,6 +1185,7 @@ if (import.meta.main) {
     port,
     keyId: argValue(Deno.args, "--key"),
     secretKey: argValue(Deno.args, "--secret"),
+    strict: Deno.args.includes("--strict") ? true : undefined,
   });
   console.log(`fake alpaca listening on ${fake.url}`);
   const stop = async () => {
