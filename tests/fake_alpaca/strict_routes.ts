@@ -18,6 +18,7 @@ import {
   type OrderJson,
   StrictBook,
 } from "./book.ts";
+import { toPlainDecimal } from "./lenient_rules.ts";
 
 /** `strict` of an account spec: `true`, or the book's delays to start with. */
 export type StrictOption = true | Partial<BookControls>;
@@ -370,7 +371,7 @@ export class StrictAccount {
       ...(crypto
         ? {
           min_order_size: String(a.min_order_size ?? 0.0001),
-          min_trade_increment: plainDecimal(a.min_trade_increment ?? 0.000000001),
+          min_trade_increment: toPlainDecimal(a.min_trade_increment ?? 0.000000001),
           price_increment: "1",
         }
         : {}),
@@ -444,8 +445,4 @@ function assetId(symbol: string): string {
   let h = 0;
   for (const c of symbol) h = (h * 31 + c.charCodeAt(0)) >>> 0;
   return `00000000-0000-4000-9000-${h.toString(16).padStart(12, "0")}`;
-}
-
-function plainDecimal(n: number): string {
-  return n.toFixed(12).replace(/0+$/, "").replace(/\.$/, "");
 }
