@@ -147,7 +147,8 @@ export class StrictBook {
     buying_power: 200_000,
   };
   readonly positions = new Map<string, BookPosition>();
-  readonly assets = new Map<string, BookAsset>();
+  /** Listed assets; null marks a symbol Alpaca does not know (404), even a plain stock. */
+  readonly assets = new Map<string, BookAsset | null>();
   readonly prices = new Map<string, number>();
   private readonly orders: Tracked[] = [];
   private marketOpen = true;
@@ -163,7 +164,7 @@ export class StrictBook {
   /** The asset, with defaults for a plain fractionable, shortable stock; null when unknown. */
   asset(symbol: string): BookAsset | null {
     const known = this.assets.get(symbol);
-    if (known) return known;
+    if (known !== undefined) return known;
     if (symbol.includes("/")) return null;
     return {
       symbol,
@@ -267,6 +268,14 @@ export class StrictBook {
   allPositions(): BookPosition[] {
     this.advance();
     return [...this.positions.values()];
+  }
+
+  /** The position's shares that open closing orders do not hold (Alpaca's `qty_available`). */
+  qtyAvailable(symbol: string): number {
+    const held = this.positions.get(symbol)?.qty ?? 0;
+    if (Math.abs(held) <= EPS) return 0;
+    const free = Math.abs(held) - this.heldBy(symbol, held > 0 ? "sell" : "buy");
+    return round9(Math.max(0, free) * Math.sign(held));
   }
 
   /** Every order, legs included, oldest first. */

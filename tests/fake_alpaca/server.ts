@@ -3,7 +3,7 @@
  * bodies the official SDK meets on `paper-api.alpaca.markets`, with state in memory.
  *
  * In process: `const fake = await startFakeAlpaca(); ... await fake.close();`
- * As a process: `deno run -A tests/fake_alpaca/server.ts --port 4010 [--key K --secret S]`
+ * As a process: `deno run -A tests/fake_alpaca/server.ts --port 4010 [--key K --secret S] [--strict]`
  * prints `fake alpaca listening on <url>` and stops on SIGINT or SIGTERM.
  *
  * Trading API served (auth: `APCA-API-KEY-ID` and `APCA-API-SECRET-KEY`; missing → 401,
@@ -23,6 +23,26 @@
  * - `GET /__control/requests`: 200 with every recorded {@link RecordedRequest}.
  * - `POST /__control/accounts` with a {@link FakeAccountSpec}: one more account with its own
  *   keys; 201 with its `GET /v2/account` JSON. Reset removes them.
+ * - `POST /__control/accounts/{key_id}/book` with a {@link BookPatch}: changes a strict
+ *   account's book (delays, prices, market open, positions, account flags, assets, and what the
+ *   next order or a given order does); 200 with its {@link BookState}.
+ *   `GET /__control/accounts/{key_id}/book`: 200 with its {@link BookState}, after advancing.
+ *   Both 404 for an account that is not strict.
+ *
+ * Strict accounts: an account added with `strict` (or the default account, started with
+ * `strict` / `--strict`) is served by its own strict book (tests/fake_alpaca/book.ts, routes in
+ * tests/fake_alpaca/strict_routes.ts): a POST answers `accepted` and never fills; fills come
+ * `fillDelayMs` later, a DELETE leaves the order `pending_cancel` (its shares still held) for
+ * `cancelDelayMs`, and Alpaca's refusals (shares held, crossing zero, wash trades, crypto time in
+ * force, shorting, blocked accounts) come with its codes. The book advances on every request
+ * to its account. Its prices, clock and assets are its own, set through its book control, not
+ * `POST /__control/state`. Auth, recording, faults, delays and the rate limit are as for any
+ * account.
+ *
+ * Extra routes (market data, say) are {@link FakeRoute}s: listed in {@link BUILT_IN_ROUTES},
+ * passed as `routes` to {@link startFakeAlpaca}, or added with `addRoutes`. They are matched
+ * before the trading routes, behind the same auth, recording, faults, delays and rate limit,
+ * and read prices with {@link FakeRouteRequest.latestPrice}.
  *
  * Several accounts: the keys given at start open the default account. Each account added with
  * `POST /__control/accounts` (or `addAccount`) has its own keys and its own book: balances,
@@ -35,6 +55,27 @@
  * Routes are named `METHOD /template`, e.g. `POST /v2/orders` or `DELETE /v2/orders/{id}`; the
  * concrete path (`DELETE /v2/orders/abc`) matches too.
  */
+
+import {
+  type BookPatch,
+  type BookState,
+  StrictAccount,
+  type StrictAccountInit,
+  type StrictOption,
+} from "./strict_routes.ts";
+import type { StrictBook } from "./book.ts";
+
+import {
+  accountFlagsJson,
+  brokerRuleRefusal,
+  cryptoAssetFlags,
+  cryptoAssetJson,
+  parseDecimal,
+  positionKey,
+  positionSymbolJson,
+} from "./lenient_rules.ts";
+
+export type { BookPatch, BookState, StrictOption } from "./strict_routes.ts";
 
 /** Default credentials the fake accepts. */
 export const FAKE_KEY_ID = "fake-key-id";
@@ -160,7 +201,7 @@ export interface FakeAlpaca {
   readonly keyId: string;
   readonly secretKey: string;
   readonly requests: RecordedRequest[];
-  /** Every order, bracket legs included, oldest first. */
+  /** Every order of every account (strict ones too), bracket legs included, oldest first. */
   readonly orders: AlpacaOrderJson[];
   readonly count429: number;
   /** How many requests hit a route, e.g. `count("POST /v2/orders")`. */
@@ -169,6 +210,7 @@ export interface FakeAlpaca {
   setRateLimit(limit: FakeRateLimit | null): void;
   setAccount(account: Partial<FakeAccount>): void;
   setPosition(symbol: string, qty: number, avgEntryPrice?: number): void;
+  /** The default account's positions (its strict book's when it is strict). */
   positions(): FakePosition[];
   setFillPrice(symbol: string, price: number): void;
   fillPrice(symbol: string): number;
@@ -179,6 +221,19 @@ export interface FakeAlpaca {
   applyState(patch: StatePatch): void;
   /** Adds (or replaces, by key id) an account with its own keys; returns its account JSON. */
   addAccount(spec: FakeAccountSpec): Record<string, unknown>;
+  /** A strict account's book (default: the default account's), or undefined when not strict. */
+  book(keyId?: string): StrictBook | undefined;
+  /** Applies a {@link BookPatch} to a strict account; throws when the account is not strict. */
+  controlBook(keyId: string, patch: BookPatch): BookState;
+  /** A strict account's book as `GET /__control/accounts/{key_id}/book` answers it. */
+  bookState(keyId: string): BookState | undefined;
+  /**
+   * The latest price of a symbol for an account (null: the default account): a strict
+   * account's book price, else the market-wide fill price. What market-data routes quote.
+   */
+  latestPrice(keyId: string | null, symbol: string): number;
+  /** Adds routes, matched before the trading routes (see {@link FakeRoute}). */
+  addRoutes(routes: FakeRoute[]): void;
   stats(): FakeStats;
   reset(): void;
   close(): Promise<void>;
@@ -197,8 +252,47 @@ export interface FakeAccountSpec {
   buying_power?: number;
   shorting_enabled?: boolean;
   trading_blocked?: boolean;
+  account_blocked?: boolean;
   positions?: FakePosition[];
+  /**
+   * Serve this account from its own strict order book (fills after `fillDelayMs`, cancels after
+   * `cancelDelayMs`, Alpaca's refusals); `true` for the default delays (300 ms and 150 ms).
+   */
+  strict?: StrictOption;
 }
+
+/**
+ * A route another module adds to the fake, e.g. market data (`GET /v2/stocks/{symbol}/trades/latest`).
+ * It runs after auth, recording, delays, the rate limit and faults, like the trading routes.
+ */
+export interface FakeRoute {
+  method: string;
+  /** Path template; each `{name}` matches one path segment. */
+  template: string;
+  handle(request: FakeRouteRequest): Response | Promise<Response>;
+}
+
+/** What a {@link FakeRoute} gets for one request. */
+export interface FakeRouteRequest {
+  url: URL;
+  /** Parsed JSON body, the raw text when not JSON, or null. */
+  body: unknown;
+  /** The template's `{name}` values, decoded, in order. */
+  params: string[];
+  /** The account's key id (auth has passed). */
+  keyId: string | null;
+  /**
+   * The latest price of a symbol for this account (`BTCUSD` and `BTC/USD` alike): its book's
+   * price when the account is strict, else the fill price its market orders fill at.
+   */
+  latestPrice(symbol: string): number;
+}
+
+/**
+ * Routes every fake serves besides the trading API: the place where modules such as
+ * tests/fake_alpaca/market_data.ts register theirs.
+ */
+export const BUILT_IN_ROUTES: FakeRoute[] = [];
 
 /** One account's book: balances, positions (by symbol) and orders. */
 interface Book {
@@ -213,6 +307,10 @@ export interface FakeAlpacaOptions {
   port?: number;
   keyId?: string;
   secretKey?: string;
+  /** Serve the default account from a strict book (see {@link FakeAccountSpec.strict}). */
+  strict?: StrictOption;
+  /** Routes besides {@link BUILT_IN_ROUTES} (see {@link FakeRoute}). */
+  routes?: FakeRoute[];
 }
 
 const DEFAULT_FILL_PRICE = 100;
@@ -260,12 +358,6 @@ function dec(n: number): string {
   return String(Math.round(n * 1e9) / 1e9);
 }
 
-function parseDecimal(v: unknown): number | null {
-  if (v === undefined || v === null || v === "") return null;
-  const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : NaN;
-}
-
 interface Route {
   method: string;
   template: string;
@@ -299,6 +391,15 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   let extraAccounts = new Map<string, FakeAccountSpec>();
   /** Each added account's own book, by key id; the default account's is the variables above. */
   let books = new Map<string, Book>();
+  /** Strict accounts by key id, the default account's too when it is strict. */
+  let strictAccounts = new Map<string, StrictAccount>();
+  const defaultStrict = () => {
+    if (!options.strict) return;
+    const init = { id: "00000000-0000-4000-8000-000000000001", account_number: "PA0FAKE0001" };
+    strictAccounts.set(keyId, new StrictAccount(init, options.strict));
+  };
+  defaultStrict();
+  const extraRoutes: Array<Omit<Route, "handle"> & { handle: FakeRoute["handle"] }> = [];
 
   function defaultClock(): FakeClock {
     const now = Date.now();
@@ -310,6 +411,14 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   }
 
   const fillPrice = (symbol: string) => fillPrices.get(symbol) ?? DEFAULT_FILL_PRICE;
+  /** The market-wide fill price, a pair found by either spelling (`BTCUSD`, `BTC/USD`). */
+  const anyFillPrice = (symbol: string) => {
+    const s = symbol.toUpperCase();
+    const pair = [...fillPrices.keys()].find((k) => k.replace("/", "") === s.replace("/", ""));
+    return fillPrices.get(s) ?? (pair === undefined ? DEFAULT_FILL_PRICE : fillPrices.get(pair)!);
+  };
+  const latestPrice = (key: string | null, symbol: string) =>
+    strictAccounts.get(key ?? keyId)?.latestPrice(symbol) ?? anyFillPrice(symbol);
   const assetFlags = (symbol: string): FakeAssetFlags | null => {
     const flags = assets.get(symbol);
     if (flags === null) return null;
@@ -740,7 +849,13 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
         body = text;
       }
     }
-    const found = routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+    const extraRoute = extraRoutes.find((r) =>
+      r.method === req.method && r.pattern.test(url.pathname)
+    );
+    const tradingRoute = extraRoute
+      ? undefined
+      : routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+    const found = extraRoute ?? tradingRoute;
     const record: RecordedRequest = {
       method: req.method,
       path: url.pathname,
@@ -768,13 +883,24 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     if (fault && !fault.afterCreate) return faultResponse(fault);
 
     if (!found) {
-      const pathKnown = routes.some((r) => r.pattern.test(url.pathname));
+      const pathKnown = [...extraRoutes, ...routes].some((r) => r.pattern.test(url.pathname));
       return pathKnown
         ? alpacaError(405, 40510000, "method not allowed")
         : alpacaError(404, 40410000, "endpoint not found");
     }
     const params = found.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-    const response = withBookOf(record.key_id, () => found.handle({ url, body }, params));
+    const strict = strictAccounts.get(record.key_id ?? "");
+    const response = extraRoute
+      ? await extraRoute.handle({
+        url,
+        body,
+        params,
+        keyId: record.key_id,
+        latestPrice: (symbol) => latestPrice(record.key_id, symbol),
+      })
+      : strict
+      ? strictResponse(strict.handle(`${req.method} ${found.template}`, params, url, body))
+      : withBookOf(record.key_id, () => tradingRoute!.handle({ url, body }, params));
     if (fault) {
       await response.body?.cancel();
       return faultResponse(fault);
@@ -785,6 +911,14 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   async function handleControl(req: Request, url: URL): Promise<Response> {
     const action = `${req.method} ${url.pathname.slice("/__control".length)}`;
     const body = req.method === "POST" ? await req.json().catch(() => undefined) : undefined;
+    const bookPath = /^(GET|POST) \/accounts\/([^/]+)\/book$/.exec(action);
+    if (bookPath) {
+      const strict = strictAccounts.get(decodeURIComponent(bookPath[2]));
+      if (!strict) return json(404, { message: `no strict account ${bookPath[2]}` });
+      if (bookPath[1] === "GET") return json(200, strict.state());
+      const answer = strict.control(body as BookPatch);
+      return json(answer.status, answer.body);
+    }
     switch (action) {
       case "POST /reset":
         fake.reset();
@@ -815,6 +949,26 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   }
 
   // ---------------------------------------------------------------- several accounts
+
+  function strictResponse(answer: { status: number; body: unknown } | null): Response {
+    return answer
+      ? json(answer.status, answer.body)
+      : alpacaError(404, 40410000, "endpoint not found");
+  }
+
+  function strictInit(spec: FakeAccountSpec): StrictAccountInit {
+    return {
+      ...extraAccountIds(spec),
+      equity: spec.equity,
+      cash: spec.cash,
+      buying_power: spec.buying_power,
+      status: spec.status,
+      shorting_enabled: spec.shorting_enabled,
+      trading_blocked: spec.trading_blocked,
+      account_blocked: spec.account_blocked,
+      positions: spec.positions,
+    };
+  }
 
   /**
    * Runs a (synchronous) route handler on the book of the account whose key id sent it: the
@@ -851,14 +1005,20 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
   function extraAccountJson(spec: FakeAccountSpec) {
     return {
       ...accountJson(),
+      ...extraAccountIds(spec),
+      status: spec.status ?? "ACTIVE",
+      shorting_enabled: spec.shorting_enabled ?? true,
+      trading_blocked: spec.trading_blocked ?? false,
+    };
+  }
+
+  function extraAccountIds(spec: FakeAccountSpec): { id: string; account_number: string } {
+    return {
       id: `00000000-0000-4000-8000-${
         spec.key_id.replace(/[^0-9a-f]/gi, "").slice(-12)
           .padStart(12, "0").toLowerCase()
       }`,
       account_number: spec.account_number ?? `PA${spec.key_id.slice(-8).toUpperCase()}`,
-      status: spec.status ?? "ACTIVE",
-      shorting_enabled: spec.shorting_enabled ?? true,
-      trading_blocked: spec.trading_blocked ?? false,
     };
   }
 
@@ -869,7 +1029,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
    */
   function extraAccountResponse(record: RecordedRequest): Promise<Response> | Response | null {
     const spec = record.key_id === keyId ? undefined : extraAccounts.get(record.key_id ?? "");
-    if (!spec) return null;
+    if (!spec || strictAccounts.has(spec.key_id)) return null;
     if (record.route !== "GET /v2/account") return null;
     const faultIndex = faults.findIndex((f) => matches(f.path, record));
     if (faultIndex >= 0) return faultResponse(faults.splice(faultIndex, 1)[0]);
@@ -904,7 +1064,8 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       return [...requests];
     },
     get orders() {
-      return [orders, ...[...books.values()].map((b) => b.orders)].flat()
+      const strict = [...strictAccounts.values()].map((a) => a.book.allOrders());
+      return [orders, ...[...books.values()].map((b) => b.orders), ...strict].flat()
         .map((o) => structuredClone(o));
     },
     get count429() {
@@ -925,7 +1086,9 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       if (qty === 0) positions.delete(s);
       else positions.set(s, { symbol: s, qty, avg_entry_price: avgEntryPrice ?? fillPrice(s) });
     },
-    positions: () => [...positions.values()].map((p) => ({ ...p })),
+    positions: () =>
+      (strictAccounts.get(keyId)?.book.allPositions() ?? [...positions.values()])
+        .map((p) => ({ ...p })),
     setFillPrice: (symbol, price) => void fillPrices.set(symbol.toUpperCase(), price),
     fillPrice: (symbol) => fillPrice(symbol.toUpperCase()),
     setClock(patch) {
@@ -950,8 +1113,33 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     },
     addAccount(spec) {
       extraAccounts.set(spec.key_id, structuredClone(spec));
+      if (spec.strict) {
+        books.delete(spec.key_id);
+        const strict = new StrictAccount(strictInit(spec), spec.strict);
+        strictAccounts.set(spec.key_id, strict);
+        return strict.accountJson();
+      }
+      strictAccounts.delete(spec.key_id);
       books.set(spec.key_id, bookFor(spec));
       return extraAccountJson(spec);
+    },
+    book: (key = keyId) => strictAccounts.get(key)?.book,
+    controlBook(key, patch) {
+      const strict = strictAccounts.get(key);
+      if (!strict) throw new Error(`no strict account ${key}`);
+      const answer = strict.control(patch);
+      if (answer.status !== 200) throw new Error(`book control: ${JSON.stringify(answer.body)}`);
+      return answer.body as BookState;
+    },
+    bookState: (key) => strictAccounts.get(key)?.state(),
+    latestPrice,
+    addRoutes(added) {
+      for (const r of added) {
+        extraRoutes.push({
+          ...route(r.method, r.template, () => json(204, null)),
+          handle: r.handle,
+        });
+      }
     },
     stats() {
       const counts: Record<string, number> = {};
@@ -962,7 +1150,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
         count429,
         orders: fake.orders,
         positions: fake.positions(),
-        account: { ...account },
+        account: { ...(strictAccounts.get(keyId)?.book.account ?? account) },
       };
     },
     reset() {
@@ -980,6 +1168,8 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       rateLimit = null;
       extraAccounts = new Map();
       books = new Map();
+      strictAccounts = new Map();
+      defaultStrict();
       releaseHung();
     },
     async close() {
@@ -987,6 +1177,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
       await server.shutdown();
     },
   };
+  fake.addRoutes([...BUILT_IN_ROUTES, ...(options.routes ?? [])]);
   return Promise.resolve(fake);
 }
 
@@ -1001,6 +1192,7 @@ if (import.meta.main) {
     port,
     keyId: argValue(Deno.args, "--key"),
     secretKey: argValue(Deno.args, "--secret"),
+    strict: Deno.args.includes("--strict") ? true : undefined,
   });
   console.log(`fake alpaca listening on ${fake.url}`);
   const stop = async () => {
@@ -1009,128 +1201,4 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-}
-
-// ------------------------------------------------------------------ crypto, shorting, accounts
-// Alpaca's crypto, shorting and account rules, with the messages of the strict book
-// (tests/fake_alpaca/book.ts), kept apart from the routes above.
-
-/** A pair's flags: crypto, fractionable, never shortable, with BTC/USD's increments. */
-function cryptoAssetFlags(flags: Partial<FakeAssetFlags> | undefined): FakeAssetFlags {
-  return {
-    tradable: true,
-    fractionable: true,
-    shortable: false,
-    easy_to_borrow: false,
-    class: "crypto",
-    min_order_size: 0.0001,
-    min_trade_increment: 0.000000001,
-    ...flags,
-  };
-}
-
-/** The asset JSON's class and, for crypto, its order size fields (as Alpaca's decimals). */
-function cryptoAssetJson(flags: FakeAssetFlags): Record<string, unknown> {
-  if (flags.class !== "crypto") return {};
-  return {
-    class: "crypto",
-    exchange: "CRYPTO",
-    marginable: false,
-    min_order_size: String(flags.min_order_size ?? 0.0001),
-    min_trade_increment: toPlainDecimal(flags.min_trade_increment ?? 0.000000001),
-    price_increment: "1",
-  };
-}
-
-function toPlainDecimal(n: number): string {
-  return n.toFixed(12).replace(/0+$/, "").replace(/\.$/, "");
-}
-
-/** Alpaca names a crypto position without its slash (`BTCUSD`), with asset class crypto. */
-function positionSymbolJson(symbol: string): { symbol: string; asset_class: string } {
-  return symbol.includes("/")
-    ? { symbol: symbol.replace("/", ""), asset_class: "crypto" }
-    : { symbol, asset_class: "us_equity" };
-}
-
-/** The book's key for `GET /v2/positions/{symbol}`: a crypto position is found as `BTCUSD`. */
-function positionKey(symbol: string, positions: Map<string, FakePosition>): string {
-  if (positions.has(symbol)) return symbol;
-  for (const key of positions.keys()) {
-    if (key.includes("/") && key.replace("/", "") === symbol) return key;
-  }
-  return symbol;
-}
-
-/** The account's own flags over the defaults of `GET /v2/account`. */
-function accountFlagsJson(account: FakeAccount): Record<string, unknown> {
-  const flags: Record<string, unknown> = {};
-  for (const key of ["status", "trading_blocked", "account_blocked", "shorting_enabled"] as const) {
-    if (account[key] !== undefined) flags[key] = account[key];
-  }
-  return flags;
-}
-
-/**
- * What Alpaca refuses on the account, crypto and shorting rules, or null: an account that is
- * not active or is blocked; crypto other than gtc/ioc market, limit or stop_limit simple
- * orders, under the minimum size or off the increment, or sold beyond what is held; a short
- * without `shorting_enabled`, or in an asset that is not shortable or easy to borrow.
- */
-function brokerRuleRefusal(
-  b: Record<string, unknown>,
-  flags: FakeAssetFlags,
-  account: FakeAccount,
-  held: number,
-): { status: number; code: number; message: string } | null {
-  const refuse = (status: number, code: number, message: string) => ({ status, code, message });
-  if (
-    (account.status ?? "ACTIVE") !== "ACTIVE" || account.trading_blocked === true ||
-    account.account_blocked === true
-  ) {
-    return refuse(403, 40310000, "account is not authorized to trade");
-  }
-  const qty = parseDecimal(b.qty);
-  const symbol = String(b.symbol).toUpperCase();
-  if (flags.class === "crypto") {
-    if (!["gtc", "ioc"].includes(String(b.time_in_force))) {
-      return refuse(422, 42210000, "invalid crypto time_in_force");
-    }
-    if (!["market", "limit", "stop_limit"].includes(String(b.type))) {
-      return refuse(422, 42210000, `invalid order type for crypto order: ${b.type}`);
-    }
-    const orderClass = typeof b.order_class === "string" ? b.order_class : "simple";
-    if (orderClass !== "simple" && orderClass !== "") {
-      return refuse(422, 42210000, "crypto orders not allowed for advanced order_class");
-    }
-    if (qty !== null) {
-      if (flags.min_order_size !== undefined && qty < flags.min_order_size - 1e-12) {
-        return refuse(422, 40010001, `qty must be >= ${flags.min_order_size}`);
-      }
-      const step = flags.min_trade_increment;
-      if (step !== undefined && Math.abs(qty / step - Math.round(qty / step)) > 1e-6) {
-        return refuse(422, 40010001, `qty must be in increments of ${step}`);
-      }
-    }
-    if (b.side === "sell" && qty !== null && qty > Math.max(0, held) + 1e-12) {
-      return refuse(
-        403,
-        40310000,
-        `insufficient balance for ${symbol.split("/")[0]} (requested: ${qty}, available: ${
-          Math.max(0, held)
-        })`,
-      );
-    }
-    return null;
-  }
-  const opensShort = b.side === "sell" && qty !== null && qty > Math.max(0, held);
-  if (opensShort && flags.shortable) {
-    if (account.shorting_enabled === false) {
-      return refuse(403, 40310000, "account is not allowed to short");
-    }
-    if (flags.easy_to_borrow === false) {
-      return refuse(403, 40310000, `asset ${symbol} cannot be sold short`);
-    }
-  }
-  return null;
 }

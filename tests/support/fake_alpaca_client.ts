@@ -4,6 +4,8 @@
  * process than the fake.
  */
 import type {
+  BookPatch,
+  BookState,
   FakeAccountSpec,
   FakeStats,
   Fault,
@@ -47,6 +49,50 @@ export async function failNext(fault: Fault): Promise<void> {
 /** Adds an account with its own keys to the fake; returns its `GET /v2/account` JSON. */
 export async function addFakeAccount(spec: FakeAccountSpec): Promise<Record<string, unknown>> {
   return await (await control("POST", "accounts", spec)).json();
+}
+
+/** A strict account's keys, as {@link addStrictAccount} made them. */
+export interface StrictAccountKeys {
+  keyId: string;
+  secretKey: string;
+}
+
+/**
+ * Adds a strict account (orders fill `fillDelayMs` after the POST, cancels pend, Alpaca's
+ * refusals) with fresh keys unless the spec gives them; `strict` defaults to `true`.
+ *
+ * @example
+ * const { keyId } = await addStrictAccount({ equity: 5_000, strict: { fillDelayMs: 50 } });
+ * await bookControl(keyId, { marketOpen: false });
+ */
+export async function addStrictAccount(
+  spec: Partial<FakeAccountSpec> = {},
+): Promise<StrictAccountKeys> {
+  const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase();
+  const keyId = spec.key_id ?? `PKSTRICT${suffix}`;
+  const secretKey = spec.secret_key ?? `strict-secret-${suffix.toLowerCase()}`;
+  await addFakeAccount({
+    ...spec,
+    key_id: keyId,
+    secret_key: secretKey,
+    strict: spec.strict ?? true,
+  });
+  return { keyId, secretKey };
+}
+
+/** Changes a strict account's book (see {@link BookPatch}); returns the book as it now stands. */
+export async function bookControl(keyId: string, patch: BookPatch): Promise<BookState> {
+  return await (await control("POST", `accounts/${encodeURIComponent(keyId)}/book`, patch)).json();
+}
+
+/** A strict account's orders, positions, account and clock, as of now. */
+export async function bookState(keyId: string): Promise<BookState> {
+  return await (await control("GET", `accounts/${encodeURIComponent(keyId)}/book`)).json();
+}
+
+/** The requests one account's keys made, oldest first, each with its route and time (`at`). */
+export async function requestsOf(keyId: string): Promise<RecordedRequest[]> {
+  return (await fakeRequests()).filter((r) => r.key_id === keyId);
 }
 
 /** Counters, orders, positions and account. */
