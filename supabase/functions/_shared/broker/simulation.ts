@@ -46,12 +46,8 @@ export function simulatedAsset(symbol: string): NonNullable<Snapshot["asset"]> {
     };
 }
 
-/** The order a signal's price fills at: the alert's price, else its limit or stop price. */
-export function simulationPrice(
-  alert: { price?: number; limit_price?: number; stop_price?: number },
-): number | undefined {
-  return alert.price ?? alert.limit_price ?? alert.stop_price;
-}
+/** The price a signal's orders fill at when the alert gives one (the engine's rule). */
+export { simulationPrice } from "../engine/price.ts";
 
 function toBrokerOrder(row: OrderRow): BrokerOrder {
   const req = row.request;
