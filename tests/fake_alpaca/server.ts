@@ -36,6 +36,8 @@
  * concrete path (`DELETE /v2/orders/abc`) matches too.
  */
 
+import { isMarketData, marketDataResponse } from "./market_data.ts";
+
 /** Default credentials the fake accepts. */
 export const FAKE_KEY_ID = "fake-key-id";
 export const FAKE_SECRET_KEY = "fake-secret-key";
@@ -755,6 +757,11 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     const delay = [...delays].find(([key]) => matches(key, record))?.[1];
     if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
 
+    // Market data (market_data.ts), priced at the fill price, has its own limit at Alpaca.
+    if (isMarketData(req.method, url.pathname)) {
+      const price = (symbol: string) => (assetFlags(symbol) ? fillPrice(symbol) : null);
+      return authFailure(req) ?? marketDataResponse(url, record.key_id, price);
+    }
     const limited = rateLimited();
     if (limited) return limited;
     const denied = authFailure(req);

@@ -16,12 +16,17 @@ export interface SimulationStore {
   simPositions(configId: string): Promise<PositionSnapshot[]>;
   simFillOrder(clientOrderId: string, price: number): Promise<OrderRow>;
   orderByClientOrderId(clientOrderId: string): Promise<OrderRow | null>;
+  /** The price of the config's latest simulated fill in the symbol, or null when it has none. */
+  simLastPrice(configId: string, symbol: string): Promise<number | null>;
 }
 
 /** One config's simulated account, filling every order of one signal at one price. */
 export interface SimulationBrokerOptions {
   configId: string;
-  /** The signal's price; without one nothing can be filled. */
+  /**
+   * The price the signal's orders fill at: the alert's own, else the market's latest trade or
+   * the book's last price (docs/interface.md §6, "Prices"); without one nothing can be filled.
+   */
   price: number | undefined;
   /** Starting equity of the book, before realised P&L. */
   equity: number;
@@ -129,5 +134,7 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
       const row = await store.orderByClientOrderId(clientOrderId);
       return row && row.status === "filled" ? toBrokerOrder(row) : null;
     },
+
+    latestPrice: (symbol: string) => store.simLastPrice(configId, symbol),
   };
 }
