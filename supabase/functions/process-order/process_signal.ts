@@ -4,6 +4,7 @@ import { type Settings, settingsOver, settingsSchema } from "../_shared/config/s
 import type { Logger } from "../_shared/log.ts";
 import { type Broker, BrokerError, type BrokerOrder } from "../_shared/broker/types.ts";
 import { simulationPrice } from "../_shared/broker/simulation.ts";
+import { priceQuote } from "./price_quote.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
 import { orderStatuses, orderStatusesThatNeverFill } from "../_shared/vocabulary.ts";
 import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
@@ -252,6 +253,16 @@ async function run(
       ? { live: true, clock, accountId: settings.settings.broker_account_id! }
       : { live: false },
   );
+  // Prices (docs/interface.md §6): where the alert has none, the market's or the book's.
+  const market_price = await priceQuote({
+    alert: signal.alert,
+    settings: settings.settings,
+    broker,
+    accountBroker: () => deps.liveBroker(signal.user_id, settings.settings.broker_account_id),
+  });
+  if (broker.name === "simulation" && market_price && market_price.source !== "alert") {
+    broker = deps.simulationBroker(config.id, market_price.price);
+  }
   const ctx: Ctx = { claim, deps, broker };
   if (claim.orders.length > 0) {
     return await settle(ctx, claim.orders, true, "resumed an interrupted attempt");
@@ -268,14 +279,14 @@ async function run(
     alert: signal.alert,
     settings: settings.settings,
     snapshot,
+    market_price,
+    simulated: broker.name === "simulation",
   });
   const detail = decisionDetail(decision, snapshot, broker);
   const intents = decision.kind === "execute"
     ? [decision.plan.close, decision.plan.open].filter((i): i is OrderIntent => !!i)
     : [];
-  const noPrice = broker.name === "simulation" && intents.length > 0 &&
-    !simulationPrice(signal.alert);
-  if (decision.kind !== "execute" || intents.length === 0 || noPrice) {
+  if (decision.kind !== "execute" || intents.length === 0) {
     await deps.store.logSignalEvent(signal.id, "decided", detail);
   }
   if (decision.kind === "ignore") return await finish(claim, deps, "ignored", decision.reason);
@@ -283,12 +294,6 @@ async function run(
     return await finish(claim, deps, "rejected", `${decision.rule}: ${decision.reason}`, {
       code: decision.rule,
       message: decision.reason,
-    });
-  }
-  if (noPrice) {
-    return await finish(claim, deps, "rejected", "simulation needs a price", {
-      code: SignalErrorCode.simulationPrice,
-      message: "send the signal price (price, limit_price or stop_price) to simulate a fill",
     });
   }
   if (decision.plan.cancel_open_orders) await broker.cancelOpenOrders(symbol);
