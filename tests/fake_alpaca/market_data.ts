@@ -22,12 +22,6 @@ export type LatestPrice = (symbol: string, keyId: string | null) => number | nul
 const STOCK_TRADE = /^\/v2\/stocks\/([^/]+)\/trades\/latest$/;
 const CRYPTO_TRADES = /^\/v1beta3\/crypto\/([^/]+)\/latest\/trades$/;
 
-/** The route templates, as the fake records them and faults name them. */
-export const marketDataRoutes = {
-  stock: "GET /v2/stocks/{symbol}/trades/latest",
-  crypto: "GET /v1beta3/crypto/{loc}/latest/trades",
-} as const;
-
 /** Whether a request is for market data (and so for {@link marketDataResponse}). */
 export function isMarketData(method: string, pathname: string): boolean {
   return method === "GET" && (STOCK_TRADE.test(pathname) || CRYPTO_TRADES.test(pathname));
