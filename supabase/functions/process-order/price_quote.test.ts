@@ -22,12 +22,14 @@ function quoteWith(options: {
   settings?: Partial<Settings>;
   broker: FakeBroker;
   account?: LiveBroker;
+  resuming?: boolean;
 }) {
   const accountReads: number[] = [];
   const quote = priceQuote({
     alert: alert(options.alert),
     settings: settings(options.settings),
     broker: options.broker,
+    resuming: options.resuming,
     accountBroker: () => {
       accountReads.push(1);
       return Promise.resolve(
@@ -64,6 +66,7 @@ Deno.test("price quote: relative legs and value limits need a price; a fixed qua
   assert.equal(await read({ settings: { max_order_value: 5000 }, broker: broker() }), 1);
   assert.equal(await read({ broker: broker() }), 0);
   assert.equal(await read({ alert: { action: "exit" }, settings: dollars, broker: broker() }), 0);
+  assert.equal(await read({ settings: dollars, broker: broker(), resuming: true }), 0);
   assert.equal(await read({ alert: { action: "cancel" }, settings: dollars, broker: broker() }), 0);
   assert.equal(
     await read({

@@ -13,6 +13,11 @@ export interface PriceQuoteInput {
   broker: Broker;
   /** The broker of the webhook's own account (`settings.broker_account_id`), for a simulation. */
   accountBroker: () => Promise<LiveBroker>;
+  /**
+   * The signal resumes a plan already decided: a live plan needs no price again, a simulated
+   * one still fills at one.
+   */
+  resuming?: boolean;
 }
 
 /** Sizing methods that turn money into a quantity, and so need a price. */
@@ -45,13 +50,13 @@ export async function priceQuote(input: PriceQuoteInput): Promise<PriceQuote | u
 /**
  * Whether a decision without the alert's price needs one: every simulated fill does; a live
  * order does when it is sized by money or risk, has exit legs away from its entry, or must be
- * valued against a limit, and has no limit or stop price of its own. Cancels and live exits
- * never do.
+ * valued against a limit, and has no limit or stop price of its own. Cancels, live exits and
+ * resumed live plans never do.
  */
-function needsPrice({ alert, settings, broker }: PriceQuoteInput): boolean {
+function needsPrice({ alert, settings, broker, resuming }: PriceQuoteInput): boolean {
   if (alert.action === "cancel" || simulationPrice(alert) !== undefined) return false;
   if (broker.name === "simulation") return true;
-  if (alert.action === "exit") return false;
+  if (alert.action === "exit" || resuming) return false;
   const relative = [alert.take_profit, alert.stop_loss].some((leg) =>
     leg !== undefined && (leg.percent !== undefined || leg.amount !== undefined)
   );

@@ -122,6 +122,12 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
       return Promise.resolve(0);
     },
 
+    // Nothing of the simulation is at a broker to follow.
+    listOrders: (): Promise<BrokerOrder[]> => Promise.resolve([]),
+
+    // The simulated market never closes.
+    clock: () => Promise.resolve({ is_open: true, timestamp: now().toISOString() }),
+
     async submit(intent: OrderIntent): Promise<BrokerOrder> {
       if (options.price === undefined || !(options.price > 0)) {
         throw new BrokerError("rejected", "simulation needs a price");
