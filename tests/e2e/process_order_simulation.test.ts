@@ -52,12 +52,13 @@ Deno.test("simulation: a sell while long with allow_short reverses to a short", 
   assert.equal(position?.realized_pnl, 10);
 });
 
-Deno.test("simulation: an alert without a price is rejected, never filled", async () => {
+Deno.test("simulation: an entry without a price (and no account) is rejected, never filled", async () => {
   const config = await createConfig(user.id, { simulation: true });
   const id = await sendAlert(config, alert({ price: undefined }));
   const signal = await waitForSignal(id);
   assert.equal(signal.status, "rejected");
-  assert.match(signal.reason ?? "", /simulation needs a price/);
+  assert.equal(signal.error_code, "simulation_price");
+  assert.match(signal.reason ?? "", /a simulated entry fills at a price, and there is none/);
   assert.equal((await ordersOf(id)).length, 0);
   assert.equal(await positionOf(config.id, "AAPL"), null);
 });

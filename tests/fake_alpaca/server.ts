@@ -76,6 +76,7 @@ import {
 } from "./lenient_rules.ts";
 
 export type { BookPatch, BookState, StrictOption } from "./strict_routes.ts";
+import { isMarketData, marketDataResponse } from "./market_data.ts";
 
 /** Default credentials the fake accepts. */
 export const FAKE_KEY_ID = "fake-key-id";
@@ -870,6 +871,17 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}): Promise<FakeAl
     const delay = [...delays].find(([key]) => matches(key, record))?.[1];
     if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
 
+    // Market data (market_data.ts), priced at the fill price, has its own limit at Alpaca.
+    if (isMarketData(req.method, url.pathname)) {
+      // A strict account's market is its own book; the lenient accounts share the fill prices.
+      const price = (symbol: string, key: string | null) =>
+        strictAccounts.has(key ?? keyId)
+          ? latestPrice(key, symbol)
+          : assetFlags(symbol)
+          ? fillPrice(symbol)
+          : null;
+      return authFailure(req) ?? marketDataResponse(url, record.key_id, price);
+    }
     const limited = rateLimited();
     if (limited) return limited;
     const denied = authFailure(req);

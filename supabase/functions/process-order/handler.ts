@@ -181,6 +181,7 @@ export const handler = deployedHandler("process-order", (env) => {
     build: (account, keys) =>
       createAlpacaBroker({
         baseUrl: account.environment === "live" ? env.alpacaLiveUrl : env.alpacaUrl,
+        dataUrl: env.alpacaDataUrl,
         keyId: keys.key_id,
         secretKey: keys.secret_key,
         timeoutMs: BROKER_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import { type Settings, settingsOver, settingsSchema } from "../_shared/config/s
 import type { Logger } from "../_shared/log.ts";
 import { type Broker, BrokerError, type BrokerOrder } from "../_shared/broker/types.ts";
 import { simulationPrice } from "../_shared/broker/simulation.ts";
+import { priceQuote } from "./price_quote.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
 import { orderStatuses } from "../_shared/vocabulary.ts";
 import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
@@ -260,6 +261,17 @@ async function run(
       ? { live: true, clock, accountId: settings.settings.broker_account_id! }
       : { live: false },
   );
+  // Prices (docs/interface.md §6): where the alert has none, the market's or the book's.
+  const market_price = await priceQuote({
+    alert: signal.alert,
+    settings: settings.settings,
+    broker,
+    accountBroker: () => deps.liveBroker(signal.user_id, settings.settings.broker_account_id),
+    resuming: claim.orders.length > 0,
+  });
+  if (broker.name === "simulation" && market_price && market_price.source !== "alert") {
+    broker = deps.simulationBroker(config.id, market_price.price);
+  }
   const ctx: Ctx = { claim, deps, broker, settings: settings.settings };
   if (claim.orders.length > 0) {
     const plan = signal.plan ?? { cancel: "none", reason: "resumed an interrupted attempt" };
@@ -279,14 +291,14 @@ async function run(
     alert: signal.alert,
     settings: settings.settings,
     snapshot,
+    market_price,
+    simulated: broker.name === "simulation",
   });
   const detail = decisionDetail(decision, snapshot, broker);
   const intents = decision.kind === "execute"
     ? [decision.plan.close, decision.plan.open].filter((i): i is OrderIntent => !!i)
     : [];
-  const noPrice = broker.name === "simulation" && intents.length > 0 &&
-    !simulationPrice(signal.alert);
-  if (decision.kind !== "execute" || intents.length === 0 || noPrice) {
+  if (decision.kind !== "execute" || intents.length === 0) {
     await deps.store.logSignalEvent(signal.id, "decided", detail);
   }
   if (decision.kind === "ignore") return await finish(claim, deps, "ignored", decision.reason);
@@ -294,12 +306,6 @@ async function run(
     return await finish(claim, deps, "rejected", `${decision.rule}: ${decision.reason}`, {
       code: decision.rule,
       message: decision.reason,
-    });
-  }
-  if (noPrice) {
-    return await finish(claim, deps, "rejected", "simulation needs a price", {
-      code: SignalErrorCode.simulationPrice,
-      message: "send the signal price (price, limit_price or stop_price) to simulate a fill",
     });
   }
   const reason = decision.open_rejected

@@ -334,6 +334,7 @@ Deno.test("with the real Alpaca adapter over HTTP: a 500 after the order was cre
   try {
     const alpaca = createAlpacaBroker({
       baseUrl: fake.url,
+      dataUrl: fake.url,
       keyId: fake.keyId,
       secretKey: fake.secretKey,
       pacer: createPacer(),

@@ -9,8 +9,6 @@ export const SignalErrorCode = {
   settingsInvalid: "settings_invalid",
   /** `simulation: false` but no Alpaca key and secret are configured. */
   brokerNotConfigured: "broker_not_configured",
-  /** A simulated order needs a price from the alert and none was sent. */
-  simulationPrice: "simulation_price",
   /** The broker refused the order. */
   brokerRejected: "broker_rejected",
   /** Every order of the plan ended dead at the broker (canceled, expired, ...). */

@@ -124,6 +124,8 @@ export interface OrderStore {
   simBook(configId: string, symbol: string): Promise<SimBook>;
   /** The config's non-zero simulated positions. */
   simPositions(configId: string): Promise<PositionSnapshot[]>;
+  /** The price of the config's latest simulated fill in the symbol, or null. */
+  simLastPrice(configId: string, symbol: string): Promise<number | null>;
   claimNotifications(limit: number): Promise<NotificationRow[]>;
   recordNotificationAttempt(
     id: string,
@@ -247,6 +249,14 @@ export function sqlOrderStore(pool: Sql): OrderStore {
         realized_pnl: num(b.realized_pnl) ?? 0,
         capital_in_use: num(b.capital_in_use) ?? 0,
       };
+    },
+    async simLastPrice(configId, symbol) {
+      // The book's last trade in the symbol: its latest simulated fill.
+      const [row] = await sql`select filled_avg_price from public.orders
+        where config_id = ${configId} and symbol = ${symbol} and broker = 'simulation'
+          and status = 'filled' and filled_avg_price is not null
+        order by filled_at desc nulls last, created_at desc limit 1`;
+      return row ? num(row.filled_avg_price) : null;
     },
     async simPositions(configId) {
       const rows = await sql`select symbol, qty, avg_entry_price from public.positions

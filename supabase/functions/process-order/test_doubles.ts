@@ -572,6 +572,9 @@ export class FakeOrderStore implements OrderStore {
   simPositions(): Promise<PositionSnapshot[]> {
     return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
   }
+  simLastPrice(): Promise<number | null> {
+    return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
+  }
   claimNotifications(): Promise<never[]> {
     return this.#call("claimNotifications", () => []);
   }
@@ -636,7 +639,8 @@ export type BrokerCall =
   | { op: "listOrders" }
   | { op: "clock" }
   | { op: "submit"; client_order_id: string; intent: OrderIntent; answer: string }
-  | { op: "findByClientOrderId"; client_order_id: string; answer: string };
+  | { op: "findByClientOrderId"; client_order_id: string; answer: string }
+  | { op: "latestPrice"; symbol: string };
 
 /** What the fake broker holds: account, positions and open orders, as a snapshot reports them. */
 export interface FakeBrokerState {
@@ -645,6 +649,8 @@ export interface FakeBrokerState {
   open_orders: Snapshot["open_orders"];
   clock: NonNullable<Snapshot["clock"]>;
   asset: NonNullable<Snapshot["asset"]>;
+  /** The latest trade of each symbol, as `latestPrice` answers it; none by default. */
+  prices?: Record<string, number>;
 }
 
 /** The answer Alpaca gives to a second order under one client_order_id. */
@@ -824,6 +830,13 @@ export class FakeBroker implements Broker {
       case "rate_limit":
         throw new BrokerError("retry", "too many requests", 429, outcome.retryAfterMs);
     }
+  }
+
+  async latestPrice(symbol: string): Promise<number | null> {
+    await Promise.resolve();
+    this.lifeline.check();
+    this.calls.push({ op: "latestPrice", symbol });
+    return this.state.prices?.[symbol] ?? null;
   }
 
   #create(intent: OrderIntent, status: string): BrokerOrder {

@@ -16,6 +16,7 @@ async function withFake(
   try {
     const broker = createAlpacaBroker({
       baseUrl: fake.url,
+      dataUrl: fake.url,
       keyId: fake.keyId,
       secretKey: fake.secretKey,
       pacer: createPacer(),
@@ -460,6 +461,7 @@ Deno.test("a body that stops arriving after the headers times out as ambiguous",
   try {
     const broker = createAlpacaBroker({
       baseUrl: `http://127.0.0.1:${server.addr.port}`,
+      dataUrl: `http://127.0.0.1:${server.addr.port}`,
       keyId: "k",
       secretKey: "s",
       pacer: createPacer(),
@@ -487,6 +489,7 @@ Deno.test("a network error (nothing listening) is ambiguous and leaks no secret"
   listener.close();
   const broker = createAlpacaBroker({
     baseUrl: `http://127.0.0.1:${port}`,
+    dataUrl: `http://127.0.0.1:${port}`,
     keyId: "KEYID-4242",
     secretKey: "SECRET-4242",
     pacer: createPacer(),

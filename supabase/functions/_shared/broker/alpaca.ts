@@ -1,6 +1,7 @@
 import { trading } from "@alpacahq/alpaca-trade-api";
 import type { OrderIntent, PositionSnapshot, Snapshot } from "../engine/types.ts";
 import { toBrokerError } from "./alpaca_errors.ts";
+import { createAlpacaMarketData } from "./alpaca_market_data.ts";
 import {
   fromAlpacaAccount,
   fromAlpacaAsset,
@@ -18,12 +19,20 @@ import { setBounded } from "../util/bounded_map.ts";
 export interface AlpacaBrokerOptions {
   /** Alpaca-compatible base URL without `/v2`, e.g. `https://paper-api.alpaca.markets`. */
   baseUrl: string;
+  /** Market data base URL without `/v2` (`ALPACA_DATA_URL`), e.g. `https://data.alpaca.markets`. */
+  dataUrl: string;
   keyId: string;
   secretKey: string;
   /** Replaces the global `fetch` the SDK uses. */
   fetch?: typeof fetch;
   /** Defaults to the pacer shared by every adapter of this account in the isolate. */
   pacer?: Pacer;
+  /**
+   * Paces market-data reads. Alpaca limits market data per account apart from trading, so
+   * these reads never spend the trading budget; defaults to the account's market-data pacer
+   * in the isolate (190 a minute, under the Basic plan's 200).
+   */
+  dataPacer?: Pacer;
   /** Deadline of each request in milliseconds, body included; defaults to 30 s. */
   timeoutMs?: number;
   /** How long a symbol's asset flags are reused; defaults to a minute, 0 reads them each time. */
@@ -79,6 +88,15 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
   const assets = new trading.AssetsApi(config);
   const pacer = options.pacer ?? accountPacer(`${basePath} ${options.keyId}`);
   const secrets = [options.keyId, options.secretKey];
+  const market = createAlpacaMarketData({
+    baseUrl: alpacaBasePath(options.dataUrl),
+    keyId: options.keyId,
+    secretKey: options.secretKey,
+    pacer: options.dataPacer ??
+      accountPacer(`data ${alpacaBasePath(options.dataUrl)} ${options.keyId}`),
+    fetch: send,
+    timeoutMs,
+  });
 
   /** One paced SDK call; whatever it throws, reading and mapping included, is a BrokerError. */
   async function call<T>(operation: () => Promise<T>): Promise<T> {
@@ -224,6 +242,8 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
     },
 
     findByClientOrderId,
+
+    latestPrice: (symbol: string) => market.latestTrade(symbol),
   };
 }
 

@@ -139,6 +139,7 @@ Deno.test("fromAlpacaPosition signs a short whatever Alpaca's sign", () => {
 Deno.test("an order accepted with an unreadable body is ambiguous, never rejected", async () => {
   const broker = createAlpacaBroker({
     baseUrl: "https://paper-api.alpaca.markets",
+    dataUrl: "https://data.alpaca.markets",
     keyId: "k",
     secretKey: "s",
     pacer: createPacer(),

@@ -49,6 +49,7 @@ function store(overrides: Partial<SimulationStore> = {}): SimulationStore & { fi
       return Promise.resolve(row("filled", price));
     },
     orderByClientOrderId: () => Promise.resolve(null),
+    simLastPrice: () => Promise.resolve(null),
     ...overrides,
   };
 }

@@ -16,12 +16,17 @@ export interface SimulationStore {
   simPositions(configId: string): Promise<PositionSnapshot[]>;
   simFillOrder(clientOrderId: string, price: number): Promise<OrderRow>;
   orderByClientOrderId(clientOrderId: string): Promise<OrderRow | null>;
+  /** The price of the config's latest simulated fill in the symbol, or null when it has none. */
+  simLastPrice(configId: string, symbol: string): Promise<number | null>;
 }
 
 /** One config's simulated account, filling every order of one signal at one price. */
 export interface SimulationBrokerOptions {
   configId: string;
-  /** The signal's price; without one nothing can be filled. */
+  /**
+   * The price the signal's orders fill at: the alert's own, else the market's latest trade or
+   * the book's last price (docs/interface.md §6, "Prices"); without one nothing can be filled.
+   */
   price: number | undefined;
   /** Starting equity of the book, before realised P&L. */
   equity: number;
@@ -46,12 +51,8 @@ export function simulatedAsset(symbol: string): NonNullable<Snapshot["asset"]> {
     };
 }
 
-/** The order a signal's price fills at: the alert's price, else its limit or stop price. */
-export function simulationPrice(
-  alert: { price?: number; limit_price?: number; stop_price?: number },
-): number | undefined {
-  return alert.price ?? alert.limit_price ?? alert.stop_price;
-}
+/** The price a signal's orders fill at when the alert gives one (the engine's rule). */
+export { simulationPrice } from "../engine/price.ts";
 
 function toBrokerOrder(row: OrderRow): BrokerOrder {
   const req = row.request;
@@ -139,5 +140,7 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
       const row = await store.orderByClientOrderId(clientOrderId);
       return row && row.status === "filled" ? toBrokerOrder(row) : null;
     },
+
+    latestPrice: (symbol: string) => store.simLastPrice(configId, symbol),
   };
 }

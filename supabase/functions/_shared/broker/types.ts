@@ -66,6 +66,11 @@ export interface Broker {
   submit(intent: OrderIntent): Promise<BrokerOrder>;
   /** The order with this client_order_id, or null when the broker has none. */
   findByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null>;
+  /**
+   * The latest price of `symbol` this broker knows, or null when it has none: at Alpaca the
+   * latest trade from market data, in simulation the book's last fill of the symbol.
+   */
+  latestPrice(symbol: string): Promise<number | null>;
 }
 
 /** An `orders` row as the SQL functions return it (numerics arrive as JSON numbers). */

@@ -4,8 +4,9 @@ import { type Checked, fail, ok } from "./checked.ts";
 import { clientOrderId } from "./client_order_id.ts";
 import { floorToIncrement, isCrypto } from "./crypto.ts";
 import { describeOrder, openOrdersPhrase } from "./describe.ts";
-import { clean, floorTo, formatMoney, formatQty, isPositive } from "./numbers.ts";
+import { clean, floorTo, formatMoney, formatPrice, formatQty, isPositive } from "./numbers.ts";
 import { buildEntryShape } from "./order_shape.ts";
+import { pricePhrase, type PriceQuote, simulationPrice } from "./price.ts";
 import {
   checkOpeningLimits,
   checkOrdersPerDay,
@@ -21,6 +22,13 @@ export interface DecideInput {
   alert: NormalizedAlert;
   settings: Settings;
   snapshot: Snapshot;
+  /**
+   * The price to decide with where the alert carries none (docs/interface.md §6, "Prices"):
+   * the latest trade at Alpaca, or the simulated book's last price, which only fills an exit.
+   */
+  market_price?: PriceQuote;
+  /** The orders are simulated: each market order fills at once, so it needs a price. */
+  simulated?: boolean;
 }
 
 interface Context extends DecideInput {
@@ -63,25 +71,40 @@ type Direction = "long" | "short";
  * alert's type, prices and legs shape only the opening order. Closes pass the symbol lists, position limits and trading hours, so a user
  * can always get out; only max_orders_per_day counts them. When a reversal's new position is
  * refused, the close still happens and `open_rejected` says why nothing opened.
+ *
+ * Prices (docs/interface.md §6): an alert without a price is sized, and its relative exit legs
+ * priced, at `market_price`, the latest trade at Alpaca. In simulation (`simulated`) every market
+ * order fills at the alert's price, else the market's; an exit without either fills at the
+ * simulated book's last price, and an entry without either is rejected (`simulation_price`).
+ * The reason says which price was used.
  */
 export function decide(input: DecideInput): Decision {
+  const ctx = contextOf(input);
+  const decision = decideFor(ctx);
+  return input.simulated ? withSimulatedFill(ctx, decision) : decision;
+}
+
+function contextOf(input: DecideInput): Context {
   const held = input.snapshot.position?.qty ?? 0;
-  const ctx: Context = {
+  return {
     ...input,
     symbol: input.alert.ticker,
     held: Number.isFinite(held) ? held : 0,
     openOrders: input.snapshot.open_orders.length,
     crypto: isCrypto(input.alert.ticker, input.snapshot),
   };
-  if (input.alert.action !== "cancel") {
+}
+
+function decideFor(ctx: Context): Decision {
+  if (ctx.alert.action !== "cancel") {
     const refused = accountCheck(ctx);
     if (refused) return reject(refused);
   }
-  const target = input.alert.position_size;
-  if (input.alert.action !== "cancel" && target !== undefined) {
-    if (input.settings.sizing.allow_signal_quantity) return decideTarget(ctx, target);
+  const target = ctx.alert.position_size;
+  if (ctx.alert.action !== "cancel" && target !== undefined) {
+    if (ctx.settings.sizing.allow_signal_quantity) return decideTarget(ctx, target);
   }
-  switch (input.alert.action) {
+  switch (ctx.alert.action) {
     case "cancel":
       return decideCancel(ctx);
     case "exit":
@@ -90,7 +113,7 @@ export function decide(input: DecideInput): Decision {
       return decideAdd(ctx);
     case "buy":
     case "sell":
-      return decideTrade(ctx, input.alert.action);
+      return decideTrade(ctx, ctx.alert.action);
   }
 }
 
@@ -534,8 +557,11 @@ function openingOrder(
   const asset = assetCheck(ctx, side);
   if (asset) return { ok: false, violation: asset };
 
-  const shape = buildEntryShape(ctx.alert, settings, side, ctx.crypto);
+  const shape = buildEntryShape(ctx.alert, settings, side, ctx.crypto, ctx.market_price);
   if (!shape.ok) return shape;
+  if (ctx.simulated && simulatedFill(ctx, "open") === undefined) {
+    return fail("simulation_price", noSimulatedPrice(ctx, "entry"));
+  }
   const size = sizeOpening({
     alert: ctx.alert,
     settings,
@@ -561,7 +587,7 @@ function openingOrder(
   if (refused) return { ok: false, violation: refused };
 
   // entry_price only guided the engine; the broker gets the order's own prices.
-  const { entry_price: _entry, extended_hours, ...order } = shape.value;
+  const { entry_price: _entry, entry_basis, extended_hours, ...order } = shape.value;
   const intent: OrderIntent = {
     client_order_id: clientOrderId(ctx.signalId, "open"),
     symbol,
@@ -573,7 +599,10 @@ function openingOrder(
     purpose: "open",
   };
   if (extended_hours) intent.extended_hours = true;
-  return ok({ intent, summary: `${describeOrder(intent)} (${size.value.basis})` });
+  const legs = relativeLegs(ctx.alert) && entry_basis !== undefined
+    ? `; exit legs priced from the entry at ${entry_basis}`
+    : "";
+  return ok({ intent, summary: `${describeOrder(intent)} (${size.value.basis}${legs})` });
 }
 
 /**
@@ -615,4 +644,70 @@ function assetCheck(ctx: Context, side: Side): RuleViolation | null {
     };
   }
   return null;
+}
+
+/** Whether a take profit or stop loss is given as a percent or amount from the entry. */
+function relativeLegs(alert: NormalizedAlert): boolean {
+  const relative = (leg: NormalizedAlert["take_profit"], field: "limit_price" | "stop_price") =>
+    leg !== undefined && leg[field] === undefined &&
+    (leg.percent !== undefined || leg.amount !== undefined);
+  return relative(alert.take_profit, "limit_price") || relative(alert.stop_loss, "stop_price");
+}
+
+/**
+ * The price a simulated order of this signal fills at, and that price in words: the alert's own
+ * (its price, else its limit or stop price), else the market's latest trade; the simulated
+ * book's last price fills a close, never an entry.
+ */
+function simulatedFill(
+  ctx: Context,
+  purpose: "open" | "close",
+): { price: number; phrase: string } | undefined {
+  const { alert, market_price: market } = ctx;
+  const own = simulationPrice(alert);
+  if (own !== undefined) {
+    const field = own === alert.price
+      ? "price"
+      : own === alert.limit_price
+      ? "limit_price"
+      : "stop_price";
+    return {
+      price: own,
+      phrase: field === "price"
+        ? pricePhrase({ price: own, source: "alert" }, ctx.symbol)
+        : `the alert's ${field} ${formatPrice(own)}`,
+    };
+  }
+  if (!market || (market.source === "book" && purpose === "open")) return undefined;
+  return { price: market.price, phrase: pricePhrase(market, ctx.symbol) };
+}
+
+/** Why a simulated order cannot fill: no price in the alert, and none from the market. */
+function noSimulatedPrice(ctx: Context, what: string): string {
+  const market = ctx.settings.broker_account_id
+    ? `Alpaca reported no latest trade of ${ctx.symbol}`
+    : "the webhook has no broker account (settings.broker_account_id) to read the latest " +
+      "trade from Alpaca";
+  const book = ctx.market_price?.source === "book"
+    ? `; ${pricePhrase(ctx.market_price, ctx.symbol)} fills only an exit`
+    : "";
+  return `a simulated ${what} fills at a price, and there is none: the alert sent no price and ` +
+    `${market}${book}. Send price (e.g. {{close}})`;
+}
+
+/**
+ * A simulated plan's market orders fill at once, at one price: the reason says which, and a
+ * close that has none is refused (rule `simulation_price`) rather than sent to fail.
+ */
+function withSimulatedFill(ctx: Context, decision: Decision): Decision {
+  if (decision.kind !== "execute") return decision;
+  const { close, open } = decision.plan;
+  const atMarket = [close, open].filter((o) => o?.type === "market");
+  if (atMarket.length === 0) return decision;
+  const fill = simulatedFill(ctx, close ? "close" : "open");
+  if (fill === undefined) {
+    return reject({ rule: "simulation_price", reason: noSimulatedPrice(ctx, "exit") });
+  }
+  const orders = atMarket.length === 1 ? "market order fills" : "market orders fill";
+  return { ...decision, reason: `${decision.reason}; the simulated ${orders} at ${fill.phrase}` };
 }

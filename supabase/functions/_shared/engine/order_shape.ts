@@ -3,6 +3,7 @@ import type { Settings } from "../config/settings.ts";
 import { type Checked, fail, ok } from "./checked.ts";
 import { cryptoOrderTypes, cryptoTimesInForce } from "./crypto.ts";
 import { formatPrice, isPositive, roundPrice } from "./numbers.ts";
+import { pricePhrase, type PriceQuote } from "./price.ts";
 import type { OrderShape, Side } from "./types.ts";
 
 /** Everything about an opening order except its size. */
@@ -12,9 +13,11 @@ export interface EntryShape extends OrderShape {
   /**
    * Where the entry is expected to fill: the limit of a limit order, the trigger of a stop order,
    * otherwise the signal price (or, lacking one, the alert's limit_price). Undefined when the
-   * alert gives no price at all.
+   * alert gives no price at all and no market price was read.
    */
   entry_price?: number;
+  /** Where `entry_price` comes from, in words: "the limit price 187.50", "the alert's price …". */
+  entry_basis?: string;
 }
 
 /**
@@ -26,13 +29,16 @@ export interface EntryShape extends OrderShape {
  *   and cannot ride on a trailing stop or an extended-hours order.
  * Prices are rounded to the tick Alpaca accepts (cents, or 4 decimals below $1).
  *
- * A crypto order (`crypto`) follows Alpaca's crypto rules first (see `cryptoShape`).
+ * A crypto order (`crypto`) follows Alpaca's crypto rules first (see `cryptoShape`). Without a
+ * price of its own, the entry is expected at `market`, the latest trade read from the broker's
+ * market data (docs/interface.md §6, "Prices").
  */
 export function buildEntryShape(
   alert: NormalizedAlert,
   settings: Settings,
   side: Side,
   crypto = false,
+  market?: PriceQuote,
 ): Checked<EntryShape> {
   const type = alert.order_type ?? settings.default_order_type;
   let tif = alert.time_in_force ?? settings.default_time_in_force;
@@ -76,8 +82,11 @@ export function buildEntryShape(
   }
   // The order's own (rounded) limit or trigger is where it fills; other orders near the signal
   // price, or a limit price the alert gave as a hint.
-  shape.entry_price = shape.limit_price ?? (type === "stop" ? shape.stop_price : undefined) ??
-    [alert.price, alert.limit_price].find(isPositive);
+  const entry = entryPrice(shape, alert, market);
+  if (entry) {
+    shape.entry_price = entry.price;
+    shape.entry_basis = entry.basis;
+  }
 
   if (shape.extended_hours && !(type === "limit" && (tif === "day" || tif === "gtc"))) {
     return fail(
@@ -100,6 +109,36 @@ export function buildEntryShape(
     );
   }
   return withExitLegs(shape, alert.take_profit, alert.stop_loss, side);
+}
+
+/** Where the entry is expected to fill, and that price in words. */
+function entryPrice(
+  shape: EntryShape,
+  alert: NormalizedAlert,
+  market: PriceQuote | undefined,
+): { price: number; basis: string } | undefined {
+  if (shape.limit_price !== undefined) {
+    return { price: shape.limit_price, basis: `the limit price ${formatPrice(shape.limit_price)}` };
+  }
+  if (shape.type === "stop" && shape.stop_price !== undefined) {
+    return { price: shape.stop_price, basis: `the stop price ${formatPrice(shape.stop_price)}` };
+  }
+  if (isPositive(alert.price)) {
+    return {
+      price: alert.price,
+      basis: pricePhrase({ price: alert.price, source: "alert" }, alert.ticker),
+    };
+  }
+  if (isPositive(alert.limit_price)) {
+    return {
+      price: alert.limit_price,
+      basis: `the alert's limit_price ${formatPrice(alert.limit_price)}`,
+    };
+  }
+  if (market && market.source !== "book") {
+    return { price: market.price, basis: pricePhrase(market, alert.ticker) };
+  }
+  return undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import { type Checked, fail, ok } from "./checked.ts";
 import { clean, floorTo, formatMoney, formatPrice, formatQty, isPositive } from "./numbers.ts";
 import { floorToIncrement, isCrypto } from "./crypto.ts";
 import type { EntryShape } from "./order_shape.ts";
+import { pricePhrase } from "./price.ts";
 import type { Side, Snapshot } from "./types.ts";
 
 /** Which sizing applies to a signal, and where it came from. */
@@ -200,9 +201,19 @@ function shares(input: SizingInput, raw: number, label: string): Checked<Size> {
   return ok({ qty, basis: `${label}${rounded}` });
 }
 
-/** The price dollar and risk sizes are converted at: the signal price, else the entry's. */
-function sizingPrice(input: SizingInput): number | undefined {
-  return isPositive(input.alert.price) ? input.alert.price : input.shape.entry_price;
+/**
+ * The price dollar sizes are converted at, and where it came from: the signal price, else the
+ * entry's (its limit or stop, or the market's latest trade; see `EntryShape`).
+ */
+function sizingPrice(input: SizingInput): { price: number; basis: string } | undefined {
+  if (isPositive(input.alert.price)) {
+    return {
+      price: input.alert.price,
+      basis: pricePhrase({ price: input.alert.price, source: "alert" }, input.alert.ticker),
+    };
+  }
+  const { entry_price: price, entry_basis: basis } = input.shape;
+  return price === undefined ? undefined : { price, basis: basis ?? formatPrice(price) };
 }
 
 function needsPrice(label: string) {
@@ -213,10 +224,11 @@ function needsPrice(label: string) {
 }
 
 function dollars(input: SizingInput, amount: number, label: string): Checked<Size> {
-  const price = sizingPrice(input);
-  if (price === undefined) return needsPrice(label);
+  const priced = sizingPrice(input);
+  if (priced === undefined) return needsPrice(label);
+  const { price, basis } = priced;
   if (isCrypto(input.alert.ticker, input.snapshot)) {
-    return cryptoDollars(input, amount, label, price);
+    return cryptoDollars(input, amount, label, priced);
   }
   if (wholeSharesBecause(input) === null) {
     const notional = floorTo(amount, 2);
@@ -239,7 +251,9 @@ function dollars(input: SizingInput, amount: number, label: string): Checked<Siz
   }
   return ok({
     qty,
-    basis: `${label}: ${formatMoney(amount)} / ${formatPrice(price)} = ${qty} whole shares`,
+    basis: `${label}: ${formatMoney(amount)} / ${
+      formatPrice(price)
+    } = ${qty} whole shares, sized at ${basis}`,
   });
 }
 
@@ -251,7 +265,7 @@ function cryptoDollars(
   input: SizingInput,
   amount: number,
   label: string,
-  price: number,
+  { price, basis }: { price: number; basis: string },
 ): Checked<Size> {
   const symbol = input.alert.ticker;
   if (input.shape.type === "market") {
@@ -280,7 +294,7 @@ function cryptoDollars(
     qty: qty.value,
     basis: `${label}: ${formatMoney(amount)} / ${formatPrice(price)} = ${
       formatQty(qty.value)
-    } ${symbol}`,
+    } ${symbol}, sized at ${basis}`,
   });
 }
 
@@ -303,6 +317,7 @@ function riskSized(
 ): Checked<Size> {
   const entry = input.shape.entry_price;
   if (entry === undefined) return needsPrice(label);
+  const at = `sized at ${input.shape.entry_basis ?? formatPrice(entry)}`;
   const stop = riskStop(input);
   if (stop === undefined) {
     return fail(
@@ -325,12 +340,12 @@ function riskSized(
     if (!crypto.ok) return crypto;
     return ok({
       qty: crypto.value,
-      basis: `${label}: ${arithmetic}, ${formatQty(crypto.value)} ${input.alert.ticker}`,
+      basis: `${label}: ${arithmetic}, ${formatQty(crypto.value)} ${input.alert.ticker}, ${at}`,
     });
   }
   const qty = floorTo(risk / distance, 0);
   if (!(qty > 0)) {
     return fail("sizing", `${label}: ${arithmetic}, which is 0 whole shares`);
   }
-  return ok({ qty, basis: `${label}: ${arithmetic}, ${qty} whole shares` });
+  return ok({ qty, basis: `${label}: ${arithmetic}, ${qty} whole shares, ${at}` });
 }

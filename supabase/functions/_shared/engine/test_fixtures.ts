@@ -3,6 +3,7 @@ import type { NormalizedAlert } from "../alert/types.ts";
 import { defaultSettings, type Settings } from "../config/settings.ts";
 import { readEnv } from "../config/env.ts";
 import { decide } from "./decide.ts";
+import type { PriceQuote } from "./price.ts";
 import type { Decision, OrderIntent, Plan, PositionSnapshot, Snapshot } from "./types.ts";
 
 /** Shared fixtures for the engine's table-driven tests. */
@@ -101,6 +102,10 @@ export interface Row {
   alert?: Partial<NormalizedAlert>;
   settings?: Parameters<typeof settingsWith>[0];
   snapshot?: Partial<Snapshot>;
+  /** The price read for the decision where the alert has none (`DecideInput.market_price`). */
+  market_price?: PriceQuote;
+  /** The webhook simulates its orders. */
+  simulated?: boolean;
   expect: Expected;
 }
 
@@ -119,6 +124,8 @@ export function decideRow(row: Row): Decision {
     alert: { ticker: "AAPL", action: "buy", price: 187.5, ...row.alert } as NormalizedAlert,
     settings: settingsWith(row.settings),
     snapshot: snapshotWith(row.snapshot),
+    ...(row.market_price ? { market_price: row.market_price } : {}),
+    ...(row.simulated ? { simulated: true } : {}),
   }));
 }
 

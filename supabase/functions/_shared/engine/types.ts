@@ -118,6 +118,7 @@ export const engineRules = [
   "max_position_value",
   "buying_power",
   "wash_trade",
+  "simulation_price",
 ] as const;
 export type EngineRule = typeof engineRules[number];
 
