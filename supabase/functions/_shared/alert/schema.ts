@@ -34,6 +34,8 @@ export const MAX_QUANTITY = 1e9;
 export const MAX_TRAIL_PERCENT = 100;
 /** Upper bound for `take_profit.percent`; a stop loss must stay below 100 %. */
 export const MAX_TAKE_PROFIT_PERCENT = 1000;
+/** Upper bound for `delay`, in seconds: an hour (docs/interface.md §4). */
+export const MAX_DELAY_SECONDS = 3600;
 /** Longest `id` / `alert_id` kept, so the de-duplication key stays short. */
 export const MAX_ID_LENGTH = 200;
 
@@ -72,6 +74,21 @@ function signedNumber(max: number, description: string) {
     bounded(z.number({ error: "must be a finite number" })),
     z.string().regex(decimalPattern, { error: 'must be a number, such as -5 or "-5"' }),
   ], { error: 'must be a number or a string holding one, such as "-5"' })
+    .transform((v) => typeof v === "number" ? v : Number(v.trim()))
+    .pipe(bounded(z.number({ error: "must be a finite number" })))
+    .meta({ description: `${description} A number, or a string holding one.` });
+}
+
+/** A number from 0 to max, as a JSON number or a numeric string. */
+function nonNegativeNumber(max: number, description: string) {
+  const bounded = (schema: z.ZodNumber) =>
+    schema.gte(0, { error: "must be at least 0" }).lte(max, {
+      error: `must be at most ${max}`,
+    });
+  return z.union([
+    bounded(z.number({ error: "must be a finite number" })),
+    z.string().regex(decimalPattern, { error: 'must be a number, such as 30 or "30"' }),
+  ], { error: 'must be a number or a string holding one, such as "30"' })
     .transform((v) => typeof v === "number" ? v : Number(v.trim()))
     .pipe(bounded(z.number({ error: "must be a finite number" })))
     .meta({ description: `${description} A number, or a string holding one.` });
@@ -210,6 +227,11 @@ const canonicalFields = {
     positiveNumber(100, "Loss in percent of the entry price.", "lt"),
     "Stop-loss leg; makes a bracket order.",
   ).nullish(),
+  delay: nonNegativeNumber(
+    MAX_DELAY_SECONDS,
+    `Seconds (0 to ${MAX_DELAY_SECONDS}) to wait after receipt before acting; the signal is ` +
+      "waiting until then.",
+  ).nullish(),
   id: identifier.nullish(),
   time: text("The bar time, such as {{time}}.").nullish(),
   timenow: text("The firing time, such as {{timenow}}.").nullish(),
@@ -219,6 +241,11 @@ const canonicalFields = {
 };
 
 type CanonicalField = keyof typeof canonicalFields;
+
+/** The normalised alert's name for a field whose name as sent says less (`delay` is in seconds). */
+const normalizedName: Partial<Record<CanonicalField, keyof NormalizedAlert>> = {
+  delay: "delay_seconds",
+};
 
 /**
  * Each alias and the canonical field it stands for: TradersPost's camelCase names, and the names
@@ -245,6 +272,7 @@ const aliasOf = {
   extendedHours: "extended_hours",
   takeProfit: "take_profit",
   stopLoss: "stop_loss",
+  delay_seconds: "delay",
   alert_id: "id",
   alertId: "id",
 } as const satisfies Record<string, CanonicalField>;
@@ -326,7 +354,8 @@ export const alertSchema: z.ZodType<NormalizedAlert, z.input<z.ZodObject<AlertIn
       if (value !== undefined && value !== null) alert[key] = value;
     };
     for (const [field, names] of namesOfField) {
-      put(field, pickAlias(raw, names, ctx) as NormalizedAlert[typeof field]);
+      const key = normalizedName[field] ?? (field as keyof NormalizedAlert);
+      put(key, pickAlias(raw, names, ctx) as NormalizedAlert[typeof key]);
     }
     liftNestedStrategy(raw.strategy, alert, ctx);
     checkOrderType(alert, ctx);
