@@ -429,6 +429,30 @@ const corpus: Case[] = [
     body: { ticker: "AAPL", action: "exit", position_size: "0" },
     expect: { reads: { ticker: "AAPL", action: "exit", position_size: 0 } },
   },
+  {
+    source: "an exit toward a short, whose opening order the alert shapes",
+    body: {
+      ticker: "AAPL",
+      action: "exit",
+      position_size: -5,
+      orderType: "limit",
+      limitPrice: 190,
+    },
+    expect: {
+      reads: {
+        ticker: "AAPL",
+        action: "exit",
+        position_size: -5,
+        order_type: "limit",
+        limit_price: 190,
+      },
+    },
+  },
+  {
+    source: "a crypto exit, gtc as the close is",
+    body: { ticker: "COINBASE:BTCUSD", action: "exit", time_in_force: "gtc" },
+    expect: { reads: { ticker: "BTC/USD", action: "exit", time_in_force: "gtc" } },
+  },
   // ---------------------------------------------------- the TradingView → Alpaca tutorial
   {
     source: "the tutorial's message, an entry",
@@ -616,6 +640,31 @@ Deno.test("corpus: 3Commas' email_token is a credential: removed, never stored",
   assert.deepEqual(warnings, [
     "field 'email_token' was removed: it looks like a credential, which is never stored",
   ]);
+});
+
+Deno.test("corpus: each ignored field's warning says why, naming the field as sent", () => {
+  const cases: [Body, string[]][] = [
+    [{ ticker: "SPY", action: "exit", orderType: "limit", limitPrice: 500 }, [
+      "field 'orderType' was ignored: an exit closes the position with a market day order",
+      "field 'limitPrice' was ignored: an exit closes the position with a market day order",
+    ]],
+    [{ ticker: "AAPL", strategy: { order_action: "cancel", order_contracts: 3 } }, [
+      "field 'strategy.order_contracts' was ignored: cancel only cancels the symbol's open orders",
+    ]],
+    [{ ticker: "AAPL", action: "buy", order_type: "market", limit_price: 190 }, [
+      "field 'limit_price' was ignored: a market order uses no limit_price (it only stands in " +
+      "for price when sizing)",
+    ]],
+    [{ ticker: "AAPL", action: "buy", order_type: "stop", stop_price: 190, trail_percent: 2 }, [
+      "field 'trail_percent' was ignored: a stop order uses no trail_percent",
+    ]],
+    [{ ticker: "AAPL", action: "exit", quantity_type: "percent_of_position" }, [
+      "field 'quantity_type' was ignored: it gives the unit of quantity, and no quantity was sent",
+    ]],
+  ];
+  for (const [body, expected] of cases) {
+    assert.deepEqual(parseAlert(body).warnings, expected, JSON.stringify(body));
+  }
 });
 
 Deno.test(`corpus: ${corpus.length} real-looking alerts are read exactly, warned about, or refused`, () => {

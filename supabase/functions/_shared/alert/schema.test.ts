@@ -493,7 +493,10 @@ Deno.test("order type rules: the prices each type needs", () => {
 
 Deno.test("every camelCase alias stands for its snake_case field", () => {
   const cases: [Body, Partial<NormalizedAlert>][] = [
-    [{ quantityType: "dollar_amount" }, { quantity_type: "dollar_amount" }],
+    [
+      { quantityType: "dollar_amount", quantity: 100 },
+      { quantity_type: "dollar_amount", quantity: 100 },
+    ],
     [{ orderType: "market" }, { order_type: "market" }],
     [{ limitPrice: "10.5" }, { limit_price: 10.5 }],
     [{ stopPrice: 9 }, { stop_price: 9 }],

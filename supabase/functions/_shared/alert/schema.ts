@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { ApiError, ErrorCode, type Issue, summarizeIssues } from "../http/errors.ts";
 import { assertStorableJson, formatJsonPath } from "../http/body.ts";
-import { orderTypes, timesInForce } from "../config/settings.ts";
+import { type OrderType, orderTypes, timesInForce } from "../config/settings.ts";
 import { extractBodyToken, storedPayload } from "./payload.ts";
 import { isPlainObject } from "../util/merge_deep.ts";
 import { findUnresolvedPlaceholders } from "./placeholders.ts";
 import {
   canonicalSymbol,
+  isCryptoSymbol,
   normalizeTicker,
   stripExchangePrefix,
   symbolPattern,
@@ -278,14 +279,16 @@ const aliasOf = {
 } as const satisfies Record<string, CanonicalField>;
 
 /**
- * The nested form of the widely copied TradingView → Alpaca tutorial: side, size and price under
- * `strategy`, read when the top-level field is absent.
+ * The nested form of the widely copied TradingView → Alpaca tutorial: side, size, price and the
+ * position after the order (`{{strategy.market_position}}`, a sentiment) under `strategy`, read
+ * when the top-level field is absent.
  */
 const nestedStrategyFields = {
   order_action: "action",
   order_contracts: "quantity",
   order_price: "price",
   position_size: "position_size",
+  market_position: "sentiment",
 } as const satisfies Record<string, CanonicalField>;
 
 function aliasFields() {
@@ -469,7 +472,12 @@ export function parseAlert(body: unknown): ParsedAlert {
   return {
     alert: result.data,
     payload,
-    warnings: [...unknownFieldWarnings(payload), ...warnings, ...symbolWarnings(payload)],
+    warnings: [
+      ...unknownFieldWarnings(payload),
+      ...warnings,
+      ...symbolWarnings(payload),
+      ...unusedFieldWarnings(payload, result.data),
+    ],
   };
 }
 
@@ -479,6 +487,98 @@ function symbolWarnings(payload: Record<string, unknown>): string[] {
   if (typeof raw !== "string") return [];
   const warning = canonicalSymbol(stripExchangePrefix(raw).toUpperCase()).warning;
   return warning ? [warning] : [];
+}
+
+/** The fields that shape an opening order; a close is a market order whatever they say. */
+const orderFields = [
+  "order_type",
+  "limit_price",
+  "stop_price",
+  "trail_price",
+  "trail_percent",
+  "time_in_force",
+  "extended_hours",
+  "take_profit",
+  "stop_loss",
+] as const satisfies readonly CanonicalField[];
+
+/** The prices each order type uses (docs/interface.md §4); the others it ignores. */
+const pricesOfType: Record<OrderType, readonly CanonicalField[]> = {
+  market: [],
+  limit: ["limit_price"],
+  stop: ["stop_price"],
+  stop_limit: ["limit_price", "stop_price"],
+  trailing_stop: ["trail_price", "trail_percent"],
+};
+const priceFields = ["limit_price", "stop_price", "trail_price", "trail_percent"] as const;
+/** What a cancel, which places no order, does not use. */
+const cancelIgnores = [
+  ...orderFields,
+  "quantity",
+  "quantity_type",
+  "position_size",
+  "sentiment",
+] as const satisfies readonly CanonicalField[];
+
+/**
+ * One warning per known field the engine will not act on, named as it was sent, so that no
+ * alert it reads differently from its plain meaning is accepted silently: an exit's order fields
+ * (a close is a market order: day, or gtc for crypto), a cancel's sizing and order fields, a
+ * price the explicit order type does not use, and a quantity_type without a quantity.
+ */
+function unusedFieldWarnings(payload: Record<string, unknown>, alert: NormalizedAlert): string[] {
+  const warnings: string[] = [];
+  const ignore = (field: CanonicalField, why: string) => {
+    const name = sentName(payload, field);
+    if (name) warnings.push(`field '${name}' was ignored: ${why}`);
+  };
+  if (alert.action === "cancel") {
+    for (const field of cancelIgnores) {
+      ignore(field, "cancel only cancels the symbol's open orders");
+    }
+    return warnings;
+  }
+  // An exit toward a non-zero position_size may open the other side, with the alert's shape.
+  if (alert.action === "exit" && !alert.position_size) {
+    const closeTif = isCryptoSymbol(alert.ticker) ? "gtc" : "day";
+    for (const field of orderFields) {
+      if (field === "order_type" && alert.order_type === "market") continue;
+      if (field === "time_in_force" && alert.time_in_force === closeTif) continue;
+      if (field === "extended_hours" && alert.extended_hours !== true) continue;
+      ignore(field, `an exit closes the position with a market ${closeTif} order`);
+    }
+  } else if (alert.order_type !== undefined) {
+    const uses: readonly CanonicalField[] = pricesOfType[alert.order_type];
+    const sizingHint = alert.order_type === "market" || alert.order_type === "trailing_stop";
+    for (const field of priceFields) {
+      if (uses.includes(field)) continue;
+      const hint = field === "limit_price" && sizingHint
+        ? " (it only stands in for price when sizing)"
+        : "";
+      ignore(field, `a ${alert.order_type} order uses no ${field}${hint}`);
+    }
+  }
+  if (alert.quantity_type !== undefined && alert.quantity === undefined) {
+    ignore("quantity_type", "it gives the unit of quantity, and no quantity was sent");
+  }
+  return warnings;
+}
+
+/**
+ * The name `field` was sent under (itself, an alias, or the tutorial's nested `strategy.` name),
+ * or undefined when it was not sent.
+ */
+function sentName(payload: Record<string, unknown>, field: CanonicalField): string | undefined {
+  const given = (o: Record<string, unknown>, name: string) =>
+    o[name] !== undefined && o[name] !== null;
+  const top = namesOfField.find(([f]) => f === field)![1].find((name) => given(payload, name));
+  if (top) return top;
+  const strategy = payload.strategy;
+  if (!isPlainObject(strategy)) return undefined;
+  const nested = Object.entries(nestedStrategyFields).find(([name, to]) =>
+    to === field && given(strategy, name)
+  );
+  return nested ? `strategy.${nested[0]}` : undefined;
 }
 
 /** Fields only an options alert carries: TradersPost's names and their snake_case forms. */
