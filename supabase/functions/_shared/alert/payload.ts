@@ -27,6 +27,7 @@ export const credentialFields: ReadonlySet<string> = new Set([
   "accesstoken",
   "refreshtoken",
   "authtoken",
+  "emailtoken",
   "auth",
   "authorization",
   "bearer",

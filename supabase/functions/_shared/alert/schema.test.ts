@@ -493,7 +493,10 @@ Deno.test("order type rules: the prices each type needs", () => {
 
 Deno.test("every camelCase alias stands for its snake_case field", () => {
   const cases: [Body, Partial<NormalizedAlert>][] = [
-    [{ quantityType: "dollar_amount" }, { quantity_type: "dollar_amount" }],
+    [
+      { quantityType: "dollar_amount", quantity: 100 },
+      { quantity_type: "dollar_amount", quantity: 100 },
+    ],
     [{ orderType: "market" }, { order_type: "market" }],
     [{ limitPrice: "10.5" }, { limit_price: 10.5 }],
     [{ stopPrice: 9 }, { stop_price: 9 }],
@@ -696,6 +699,8 @@ Deno.test("alertJsonSchema is valid draft 2020-12 and agrees with parseAlert", (
     },
     { ...base, quantity: " 3 ", extended_hours: "true", id: 5, extras: [1], foo: "bar" },
     { ...base, stop_loss: null, price: 1e9, token: "t" },
+    { ...base, delay: "30" },
+    { ...base, delay_seconds: 0 },
   ];
   for (const body of accepted) {
     assert.doesNotThrow(() => parseAlert(body));
@@ -717,6 +722,8 @@ Deno.test("alertJsonSchema is valid draft 2020-12 and agrees with parseAlert", (
     { ...base, quantity: "abc" },
     { ...base, extended_hours: 1 },
     { ...base, take_profit: 5 },
+    { ...base, delay: 3601 },
+    { ...base, delay: -1 },
   ];
   for (const body of refused) {
     assert.throws(() => parseAlert(body));
@@ -877,4 +884,44 @@ Deno.test("an options alert or option symbol is 400 unsupported_asset, before an
   for (const body of bodies) rejectBody(body, "unsupported_asset");
   // Tickers that only look a little like options are still stocks.
   for (const ticker of ["SPY", "BRK.B", "C", "P"]) accept({ ticker });
+});
+
+Deno.test("delay: seconds from 0 to 3600, as a number or a numeric string, read as delay_seconds", () => {
+  const cases: [unknown, number][] = [
+    [0, 0],
+    ["0", 0],
+    [30, 30],
+    ["90", 90],
+    [" 2.5 ", 2.5],
+    [3600, 3600],
+    ["3600", 3600],
+  ];
+  for (const [sent, expected] of cases) {
+    const { alert, warnings } = parseAlert({ ...base, delay: sent });
+    assert.deepEqual(alert, { ...base, delay_seconds: expected }, `delay=${sent}`);
+    assert.deepEqual(warnings, []);
+  }
+  // 3Commas names it delay_seconds; both names agreeing is fine, disagreeing is a 400.
+  assert.equal(accept({ delay_seconds: "15" }).delay_seconds, 15);
+  assert.equal(accept({ delay: 15, delay_seconds: "15" }).delay_seconds, 15);
+  rejectField({ delay: 15, delay_seconds: 16 }, "delay_seconds", /conflicts with 'delay'/);
+  assert.equal(accept({ delay: null }).delay_seconds, undefined);
+  assert.equal("delay" in accept({ delay: 5 }), false, "the normalised name only");
+
+  const refused: [unknown, RegExp][] = [
+    [3601, /^must be at most 3600$/],
+    ["3600.5", /^must be at most 3600$/],
+    [86400, /^must be at most 3600$/],
+    [-1, /^must be at least 0$/],
+    ["-5", /^must be at least 0$/],
+    ["30s", /^must be a number, such as 30/],
+    ["1m", /^must be a number/],
+    ["", /^must be a number/],
+    [true, /^must be a number or a string holding one/],
+    [{ seconds: 5 }, /^must be a number or a string holding one/],
+  ];
+  for (const [sent, message] of refused) {
+    const err = rejectField({ delay: sent }, "delay", message);
+    assert.match(err.message, /delay/, "the 400's message names the field");
+  }
 });

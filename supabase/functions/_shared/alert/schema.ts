@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { ApiError, ErrorCode, type Issue, summarizeIssues } from "../http/errors.ts";
 import { assertStorableJson, formatJsonPath } from "../http/body.ts";
-import { orderTypes, timesInForce } from "../config/settings.ts";
+import { type OrderType, orderTypes, timesInForce } from "../config/settings.ts";
 import { extractBodyToken, storedPayload } from "./payload.ts";
 import { isPlainObject } from "../util/merge_deep.ts";
 import { findUnresolvedPlaceholders } from "./placeholders.ts";
 import {
   canonicalSymbol,
+  isCryptoSymbol,
   normalizeTicker,
   stripExchangePrefix,
   symbolPattern,
@@ -34,6 +35,8 @@ export const MAX_QUANTITY = 1e9;
 export const MAX_TRAIL_PERCENT = 100;
 /** Upper bound for `take_profit.percent`; a stop loss must stay below 100 %. */
 export const MAX_TAKE_PROFIT_PERCENT = 1000;
+/** Upper bound for `delay`, in seconds: an hour (docs/interface.md §4). */
+export const MAX_DELAY_SECONDS = 3600;
 /** Longest `id` / `alert_id` kept, so the de-duplication key stays short. */
 export const MAX_ID_LENGTH = 200;
 
@@ -72,6 +75,21 @@ function signedNumber(max: number, description: string) {
     bounded(z.number({ error: "must be a finite number" })),
     z.string().regex(decimalPattern, { error: 'must be a number, such as -5 or "-5"' }),
   ], { error: 'must be a number or a string holding one, such as "-5"' })
+    .transform((v) => typeof v === "number" ? v : Number(v.trim()))
+    .pipe(bounded(z.number({ error: "must be a finite number" })))
+    .meta({ description: `${description} A number, or a string holding one.` });
+}
+
+/** A number from 0 to max, as a JSON number or a numeric string. */
+function nonNegativeNumber(max: number, description: string) {
+  const bounded = (schema: z.ZodNumber) =>
+    schema.gte(0, { error: "must be at least 0" }).lte(max, {
+      error: `must be at most ${max}`,
+    });
+  return z.union([
+    bounded(z.number({ error: "must be a finite number" })),
+    z.string().regex(decimalPattern, { error: 'must be a number, such as 30 or "30"' }),
+  ], { error: 'must be a number or a string holding one, such as "30"' })
     .transform((v) => typeof v === "number" ? v : Number(v.trim()))
     .pipe(bounded(z.number({ error: "must be a finite number" })))
     .meta({ description: `${description} A number, or a string holding one.` });
@@ -210,6 +228,11 @@ const canonicalFields = {
     positiveNumber(100, "Loss in percent of the entry price.", "lt"),
     "Stop-loss leg; makes a bracket order.",
   ).nullish(),
+  delay: nonNegativeNumber(
+    MAX_DELAY_SECONDS,
+    `Seconds (0 to ${MAX_DELAY_SECONDS}) to wait after receipt before acting; the signal is ` +
+      "waiting until then.",
+  ).nullish(),
   id: identifier.nullish(),
   time: text("The bar time, such as {{time}}.").nullish(),
   timenow: text("The firing time, such as {{timenow}}.").nullish(),
@@ -219,6 +242,11 @@ const canonicalFields = {
 };
 
 type CanonicalField = keyof typeof canonicalFields;
+
+/** The normalised alert's name for a field whose name as sent says less (`delay` is in seconds). */
+const normalizedName: Partial<Record<CanonicalField, keyof NormalizedAlert>> = {
+  delay: "delay_seconds",
+};
 
 /**
  * Each alias and the canonical field it stands for: TradersPost's camelCase names, and the names
@@ -245,19 +273,22 @@ const aliasOf = {
   extendedHours: "extended_hours",
   takeProfit: "take_profit",
   stopLoss: "stop_loss",
+  delay_seconds: "delay",
   alert_id: "id",
   alertId: "id",
 } as const satisfies Record<string, CanonicalField>;
 
 /**
- * The nested form of the widely copied TradingView → Alpaca tutorial: side, size and price under
- * `strategy`, read when the top-level field is absent.
+ * The nested form of the widely copied TradingView → Alpaca tutorial: side, size, price and the
+ * position after the order (`{{strategy.market_position}}`, a sentiment) under `strategy`, read
+ * when the top-level field is absent.
  */
 const nestedStrategyFields = {
   order_action: "action",
   order_contracts: "quantity",
   order_price: "price",
   position_size: "position_size",
+  market_position: "sentiment",
 } as const satisfies Record<string, CanonicalField>;
 
 function aliasFields() {
@@ -326,7 +357,8 @@ export const alertSchema: z.ZodType<NormalizedAlert, z.input<z.ZodObject<AlertIn
       if (value !== undefined && value !== null) alert[key] = value;
     };
     for (const [field, names] of namesOfField) {
-      put(field, pickAlias(raw, names, ctx) as NormalizedAlert[typeof field]);
+      const key = normalizedName[field] ?? (field as keyof NormalizedAlert);
+      put(key, pickAlias(raw, names, ctx) as NormalizedAlert[typeof key]);
     }
     liftNestedStrategy(raw.strategy, alert, ctx);
     checkOrderType(alert, ctx);
@@ -440,7 +472,12 @@ export function parseAlert(body: unknown): ParsedAlert {
   return {
     alert: result.data,
     payload,
-    warnings: [...unknownFieldWarnings(payload), ...warnings, ...symbolWarnings(payload)],
+    warnings: [
+      ...unknownFieldWarnings(payload),
+      ...warnings,
+      ...symbolWarnings(payload),
+      ...unusedFieldWarnings(payload, result.data),
+    ],
   };
 }
 
@@ -450,6 +487,98 @@ function symbolWarnings(payload: Record<string, unknown>): string[] {
   if (typeof raw !== "string") return [];
   const warning = canonicalSymbol(stripExchangePrefix(raw).toUpperCase()).warning;
   return warning ? [warning] : [];
+}
+
+/** The fields that shape an opening order; a close is a market order whatever they say. */
+const orderFields = [
+  "order_type",
+  "limit_price",
+  "stop_price",
+  "trail_price",
+  "trail_percent",
+  "time_in_force",
+  "extended_hours",
+  "take_profit",
+  "stop_loss",
+] as const satisfies readonly CanonicalField[];
+
+/** The prices each order type uses (docs/interface.md §4); the others it ignores. */
+const pricesOfType: Record<OrderType, readonly CanonicalField[]> = {
+  market: [],
+  limit: ["limit_price"],
+  stop: ["stop_price"],
+  stop_limit: ["limit_price", "stop_price"],
+  trailing_stop: ["trail_price", "trail_percent"],
+};
+const priceFields = ["limit_price", "stop_price", "trail_price", "trail_percent"] as const;
+/** What a cancel, which places no order, does not use. */
+const cancelIgnores = [
+  ...orderFields,
+  "quantity",
+  "quantity_type",
+  "position_size",
+  "sentiment",
+] as const satisfies readonly CanonicalField[];
+
+/**
+ * One warning per known field the engine will not act on, named as it was sent, so that no
+ * alert it reads differently from its plain meaning is accepted silently: an exit's order fields
+ * (a close is a market order: day, or gtc for crypto), a cancel's sizing and order fields, a
+ * price the explicit order type does not use, and a quantity_type without a quantity.
+ */
+function unusedFieldWarnings(payload: Record<string, unknown>, alert: NormalizedAlert): string[] {
+  const warnings: string[] = [];
+  const ignore = (field: CanonicalField, why: string) => {
+    const name = sentName(payload, field);
+    if (name) warnings.push(`field '${name}' was ignored: ${why}`);
+  };
+  if (alert.action === "cancel") {
+    for (const field of cancelIgnores) {
+      ignore(field, "cancel only cancels the symbol's open orders");
+    }
+    return warnings;
+  }
+  // An exit toward a non-zero position_size may open the other side, with the alert's shape.
+  if (alert.action === "exit" && !alert.position_size) {
+    const closeTif = isCryptoSymbol(alert.ticker) ? "gtc" : "day";
+    for (const field of orderFields) {
+      if (field === "order_type" && alert.order_type === "market") continue;
+      if (field === "time_in_force" && alert.time_in_force === closeTif) continue;
+      if (field === "extended_hours" && alert.extended_hours !== true) continue;
+      ignore(field, `an exit closes the position with a market ${closeTif} order`);
+    }
+  } else if (alert.order_type !== undefined) {
+    const uses: readonly CanonicalField[] = pricesOfType[alert.order_type];
+    const sizingHint = alert.order_type === "market" || alert.order_type === "trailing_stop";
+    for (const field of priceFields) {
+      if (uses.includes(field)) continue;
+      const hint = field === "limit_price" && sizingHint
+        ? " (it only stands in for price when sizing)"
+        : "";
+      ignore(field, `a ${alert.order_type} order uses no ${field}${hint}`);
+    }
+  }
+  if (alert.quantity_type !== undefined && alert.quantity === undefined) {
+    ignore("quantity_type", "it gives the unit of quantity, and no quantity was sent");
+  }
+  return warnings;
+}
+
+/**
+ * The name `field` was sent under (itself, an alias, or the tutorial's nested `strategy.` name),
+ * or undefined when it was not sent.
+ */
+function sentName(payload: Record<string, unknown>, field: CanonicalField): string | undefined {
+  const given = (o: Record<string, unknown>, name: string) =>
+    o[name] !== undefined && o[name] !== null;
+  const top = namesOfField.find(([f]) => f === field)![1].find((name) => given(payload, name));
+  if (top) return top;
+  const strategy = payload.strategy;
+  if (!isPlainObject(strategy)) return undefined;
+  const nested = Object.entries(nestedStrategyFields).find(([name, to]) =>
+    to === field && given(strategy, name)
+  );
+  return nested ? `strategy.${nested[0]}` : undefined;
 }
 
 /** Fields only an options alert carries: TradersPost's names and their snake_case forms. */

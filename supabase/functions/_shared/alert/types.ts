@@ -57,6 +57,8 @@ export interface NormalizedAlert {
   extended_hours?: boolean;
   take_profit?: ExitLeg;
   stop_loss?: ExitLeg;
+  /** The alert's `delay`: seconds after receipt before the signal acts (0 to 3600). */
+  delay_seconds?: number;
   id?: string; // `id` or `alert_id`
   time?: string;
   timenow?: string;

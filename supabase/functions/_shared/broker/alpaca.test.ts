@@ -107,7 +107,7 @@ Deno.test("snapshot reports account, position, open orders, position count, cloc
     assert.equal(list?.query, "?status=open&limit=500&symbols=AAPL");
   }));
 
-Deno.test("snapshot: a flat symbol has no position, a short is negative, an unknown asset is not tradable", () =>
+Deno.test("snapshot: a flat symbol has no position, a short is negative, an unknown asset is not listed", () =>
   withFake(async (fake, broker) => {
     fake.setPosition("MSFT", -5, 300);
     fake.setAsset("ZZZZ", null);
@@ -115,7 +115,12 @@ Deno.test("snapshot: a flat symbol has no position, a short is negative, an unkn
     assert.equal(flat.position, null);
     assert.deepEqual(flat.open_orders, []);
     assert.equal(flat.open_positions_count, 1);
-    assert.deepEqual(flat.asset, { tradable: false, fractionable: false, shortable: false });
+    assert.deepEqual(flat.asset, {
+      tradable: false,
+      fractionable: false,
+      shortable: false,
+      listed: false,
+    });
     const short = await broker.snapshot("MSFT");
     assert.equal(short.position?.qty, -5);
     assert.deepEqual(short.asset, {
@@ -596,6 +601,18 @@ Deno.test("a symbol traded again within a minute is not looked up again: three r
     assert.equal(fake.count("GET /v2/account"), 2);
     await broker.snapshot("MSFT", { clock: false });
     assert.equal(fake.count("GET /v2/assets/{symbol}"), 2);
+  }));
+
+Deno.test("a symbol Alpaca does not list (404) is remembered like the flags: one lookup, not two", () =>
+  withFake(async (fake, broker) => {
+    fake.setAsset("XYZ", null);
+    const first = await broker.snapshot("XYZ", { clock: false });
+    const again = await broker.snapshot("xyz", { clock: false });
+    assert.equal(first.asset?.listed, false);
+    assert.equal(again.asset?.listed, false);
+    assert.equal(fake.count("GET /v2/assets/{symbol}"), 1);
+    // A listed symbol says nothing of `listed`: only the 404 sets it.
+    assert.equal((await broker.snapshot("AAPL", { clock: false })).asset?.listed, undefined);
   }));
 
 Deno.test("asset flags are read again once they are older than assetCacheMs, or every time at 0", async () => {

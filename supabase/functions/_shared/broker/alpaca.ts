@@ -181,7 +181,8 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
         open_orders: open.map(toOpenOrder),
         open_positions_count: held.length,
         clock,
-        asset: asset ?? fromAlpacaAsset(null),
+        // A 404: Alpaca does not list the symbol, which the engine rejects as such.
+        asset: asset ?? { ...fromAlpacaAsset(null), listed: false },
       };
     },
 

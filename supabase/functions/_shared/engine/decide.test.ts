@@ -832,6 +832,50 @@ const brokerRuleRows: Row[] = [
         /AAPL is not tradable at the broker, so the position cannot be closed; nothing is cancelled, so the 1 open order/,
     },
   },
+  {
+    name: "a buy of a symbol Alpaca does not list is rejected as unknown_symbol",
+    alert: { ticker: "XYZ", action: "buy", quantity: 3 },
+    snapshot: { asset: { tradable: false, fractionable: false, shortable: false, listed: false } },
+    expect: { kind: "reject", rule: "unknown_symbol", reason: /^Alpaca does not list XYZ$/ },
+  },
+  {
+    name: "every action but cancel on an unlisted symbol is unknown_symbol, before any cancel",
+    alert: { ticker: "XYZ", action: "exit" },
+    snapshot: {
+      open_orders: openOrders(2),
+      asset: { tradable: false, fractionable: false, shortable: false, listed: false },
+    },
+    expect: {
+      kind: "reject",
+      rule: "unknown_symbol",
+      reason: /^Alpaca does not list XYZ; nothing is cancelled, so the 2 open orders/,
+    },
+  },
+  {
+    name: "unknown_symbol wins over a blocked account: the alert itself names nothing to trade",
+    alert: { ticker: "XYZ", action: "sell", position_size: -5 },
+    settings: { allow_short: true },
+    snapshot: {
+      account: { equity: 100_000, buying_power: 0, trading_blocked: true },
+      asset: { tradable: false, fractionable: false, shortable: false, listed: false },
+    },
+    expect: { kind: "reject", rule: "unknown_symbol" },
+  },
+  {
+    name: "a cancel on an unlisted symbol still cancels: it only removes orders",
+    alert: { ticker: "XYZ", action: "cancel" },
+    snapshot: {
+      open_orders: openOrders(1),
+      asset: { tradable: false, fractionable: false, shortable: false, listed: false },
+    },
+    expect: { kind: "execute", plan: { cancel_open_orders: true } },
+  },
+  {
+    name: "a listed asset that is not tradable is still asset_not_tradable",
+    alert: { action: "buy" },
+    snapshot: { asset: { tradable: false, fractionable: false, shortable: true, listed: true } },
+    expect: { kind: "reject", rule: "asset_not_tradable" },
+  },
 ];
 
 runRows("decide: broker rules", brokerRuleRows);

@@ -63,8 +63,9 @@ type Direction = "long" | "short";
  *   resting for the symbol makes it a `wash_trade` rejection, as Alpaca would refuse it.
  *
  * Before anything else (and so before any cancel, leaving protective orders in place), a
- * signal is rejected when the account cannot trade (not `ACTIVE`, `trading_blocked`,
- * `account_blocked`: rule `account_blocked`) or a held position's asset is not tradable.
+ * signal is rejected when the broker does not list its symbol (rule `unknown_symbol`), the
+ * account cannot trade (not `ACTIVE`, `trading_blocked`, `account_blocked`: rule
+ * `account_blocked`) or a held position's asset is not tradable.
  * Crypto is never shorted: a crypto sell with nothing to close is ignored.
  *
  * Closing orders are market day orders (gtc for crypto, which takes no day orders): the
@@ -119,8 +120,9 @@ function decideFor(ctx: Context): Decision {
 
 /**
  * What makes every order of this signal impossible, checked before any cancel so that a close
- * bound to fail never strips a position of its stop: an account that is not active or is
- * blocked, or a held position whose asset the broker does not trade. `cancel` alone skips it.
+ * bound to fail never strips a position of its stop: a symbol the broker does not list, an
+ * account that is not active or is blocked, or a held position whose asset the broker does not
+ * trade. `cancel` alone skips it.
  */
 function accountCheck(ctx: Context): RuleViolation | null {
   const account = ctx.snapshot.account;
@@ -129,6 +131,9 @@ function accountCheck(ctx: Context): RuleViolation | null {
       ctx.openOrders === 1 ? "stays" : "stay"
     } in place`
     : "";
+  if (ctx.snapshot.asset?.listed === false) {
+    return { rule: "unknown_symbol", reason: `Alpaca does not list ${ctx.symbol}${keep}` };
+  }
   if (account.status !== undefined && account.status !== "ACTIVE") {
     return {
       rule: "account_blocked",

@@ -83,6 +83,11 @@ export interface AssetSnapshot {
   tradable: boolean;
   fractionable: boolean;
   shortable: boolean;
+  /**
+   * False when the broker does not list the symbol at all (Alpaca's 404 on `GET
+   * /v2/assets/{symbol}`); absent when the broker does not say (the simulation).
+   */
+  listed?: boolean;
   /** Alpaca's `easy_to_borrow` (or `borrow_status` `ETB`): Alpaca opens shorts only in these. */
   easy_to_borrow?: boolean;
   /** Alpaca's asset class: `us_equity`, `crypto` or `us_option`. */
@@ -104,6 +109,7 @@ export interface Plan {
 export const engineRules = [
   "allowed_symbols",
   "blocked_symbols",
+  "unknown_symbol",
   "asset_not_tradable",
   "asset_not_shortable",
   "shorting_disabled",
