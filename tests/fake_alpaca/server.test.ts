@@ -863,7 +863,7 @@ Deno.test("strict: extra routes quote each account's latest price behind the sam
   const fake = await startFakeAlpaca({
     routes: [{
       method: "GET",
-      template: "/v2/stocks/{symbol}/trades/latest",
+      template: "/v2/test-quotes/{symbol}",
       handle: (r) => Response.json({ symbol: r.params[0], price: r.latestPrice(r.params[0]) }),
     }],
   });
@@ -872,7 +872,7 @@ Deno.test("strict: extra routes quote each account's latest price behind the sam
     fake.addAccount({ key_id: "PKSTRICTQUOTE0001", secret_key: "q", strict: true });
     fake.controlBook("PKSTRICTQUOTE0001", { prices: { AAPL: 321 } });
     const quote = (headers: Record<string, string>) =>
-      api(fake, "GET", "/v2/stocks/AAPL/trades/latest", undefined, headers);
+      api(fake, "GET", "/v2/test-quotes/AAPL", undefined, headers);
     const lenient = await quote({
       "APCA-API-KEY-ID": fake.keyId,
       "APCA-API-SECRET-KEY": fake.secretKey,
@@ -885,7 +885,7 @@ Deno.test("strict: extra routes quote each account's latest price behind the sam
     assert.deepEqual(strict.body, { symbol: "AAPL", price: 321 });
     assert.equal((await quote({})).status, 401);
     assert.equal(fake.latestPrice("PKSTRICTQUOTE0001", "AAPL"), 321);
-    assert.equal(fake.count("GET /v2/stocks/{symbol}/trades/latest"), 3);
+    assert.equal(fake.count("GET /v2/test-quotes/{symbol}"), 3);
   } finally {
     await fake.close();
   }

@@ -117,7 +117,7 @@ export async function advancePlan(
 /** An alert with a `delay` waits until it is due; null when it is due now. */
 export async function waitForDelay(ctx: Ctx): Promise<SignalResult | null> {
   const { signal } = ctx.claim;
-  const delaySeconds = (signal.alert as { delay_seconds?: number }).delay_seconds ?? 0;
+  const delaySeconds = signal.alert.delay_seconds ?? 0;
   if (!(delaySeconds > 0)) return null;
   const due = Date.parse(signal.received_at) + delaySeconds * 1000;
   const now = nowMs(ctx);
