@@ -1,8 +1,7 @@
 -- =====================================================================================
 -- Simulation tells the truth: a simulated limit, stop, stop-limit or trailing-stop order
--- rests, as it would at the broker, until a later price for its symbol crosses it. Bracket
--- and oto legs rest once their entry has filled, and the leg that fills cancels the other.
--- The `orders` rows keep what users see; `sim_orders` keeps what the simulated market needs.
+-- rests until a later price for its symbol crosses it; bracket and oto legs rest once their
+-- entry has filled, and the leg that fills cancels the other.
 -- =====================================================================================
 
 /**
@@ -71,29 +70,6 @@ as $$
   select pg_advisory_xact_lock(hashtextextended(p_config_id::text || '/' || p_symbol, 13))
 $$;
 
-/**
- * Shows a simulated entry's legs as they stand now in its broker_response, nested in `legs`
- * as Alpaca nests them (take profit first), so a signal's detail lists them as it would live.
- */
-create function public.sim_refresh_legs(p_parent_id uuid) returns void
-language sql
-security definer
-set search_path = ''
-as $$
-  update public.orders p
-     set broker_response = coalesce(p.broker_response, '{}'::jsonb) || jsonb_build_object('legs', (
-       select jsonb_agg(jsonb_build_object(
-                'id', o.broker_order_id, 'client_order_id', o.client_order_id, 'side', o.side,
-                'type', o.order_type, 'status', o.status, 'qty', o.qty,
-                'limit_price', o.limit_price, 'stop_price', o.stop_price,
-                'filled_qty', o.filled_qty, 'filled_avg_price', o.filled_avg_price)
-              order by s.created_at, o.client_order_id)
-         from public.sim_orders s join public.orders o on o.id = s.order_id
-        where s.parent_order_id = p_parent_id))
-   where p.id = p_parent_id
-     and exists (select 1 from public.sim_orders s where s.parent_order_id = p_parent_id)
-$$;
-
 /** Cancels open simulated orders (and the held legs of a canceled entry), with the reason. */
 create function public.sim_cancel(p_order_ids uuid[], p_reason text) returns integer
 language plpgsql
@@ -103,20 +79,13 @@ as $$
 declare
   v_ids uuid[] := p_order_ids || array(
     select s.order_id from public.sim_orders s where s.parent_order_id = any (p_order_ids));
-  v_parent uuid;
+  v_count integer;
 begin
   update public.sim_orders set open = false where order_id = any (v_ids);
-  with gone as (
-    update public.orders set status = 'canceled', error_message = coalesce(error_message, p_reason)
-     where id = any (v_ids) and status in ('new', 'held')
-    returning id
-  )
-  select array_agg(id) into v_ids from gone;
-  for v_parent in select distinct s.parent_order_id from public.sim_orders s
-                   where s.order_id = any (v_ids) and s.parent_order_id is not null loop
-    perform public.sim_refresh_legs(v_parent);
-  end loop;
-  return coalesce(cardinality(v_ids), 0);
+  update public.orders set status = 'canceled', error_message = coalesce(error_message, p_reason)
+   where id = any (v_ids) and status in ('new', 'held');
+  get diagnostics v_count = row_count;
+  return v_count;
 end;
 $$;
 
@@ -161,14 +130,13 @@ begin
     perform public.sim_cancel(array(
       select s.order_id from public.sim_orders s where s.parent_order_id = v_parent and s.open),
       format('canceled: the other leg (%s) filled', v_order.client_order_id));
-    perform public.sim_refresh_legs(v_parent);
   end if;
   update public.orders o
-     set status = 'new', qty = v_order.filled_qty, notional = null, submitted_at = clock_timestamp(),
+     set status = 'new', qty = v_order.filled_qty, notional = null,
+         submitted_at = clock_timestamp(),
          request = (o.request - 'notional') || jsonb_build_object('qty', v_order.filled_qty)
     from public.sim_orders s
    where s.parent_order_id = p_order_id and s.order_id = o.id and s.open and o.status = 'held';
-  perform public.sim_refresh_legs(p_order_id);
 end;
 $$;
 
@@ -196,9 +164,7 @@ declare
 begin
   select * into s from public.sim_orders where order_id = p_order_id and open for update;
   select * into o from public.orders where id = p_order_id;
-  if s.order_id is null or o.status <> 'new' then
-    return false;
-  end if;
+  if s.order_id is null or o.status is distinct from 'new' then return false; end if;
   v_buy := o.side = 'buy';
   if o.order_type = 'trailing_stop' then
     s.watermark := case when v_buy then least(coalesce(s.watermark, p_price), p_price)
@@ -229,9 +195,7 @@ begin
       v_fill := case when p_marketable then p_price else o.limit_price end;
     end if;
   end if;
-  if v_fill is null then
-    return false;
-  end if;
+  if v_fill is null then return false; end if;
   perform public.sim_fill(p_order_id, v_fill);
   return true;
 end;
@@ -257,7 +221,8 @@ declare
   v_round integer := 0;
 begin
   if p_price is null or p_price <= 0 then
-    raise exception 'a simulated market needs a positive price' using errcode = 'invalid_parameter_value';
+    raise exception 'a simulated market needs a positive price'
+      using errcode = 'invalid_parameter_value';
   end if;
   perform public.sim_lock_book(p_config_id, p_symbol);
   v_open := array(select s.order_id from public.sim_orders s
@@ -295,15 +260,15 @@ as $$
 declare
   v_order public.orders%rowtype;
   v_req jsonb;
+  v_leg jsonb;
+  v_leg_id uuid;
 begin
   select * into v_order from public.orders where client_order_id = p_client_order_id for update;
   if not found or v_order.broker <> 'simulation' or v_order.config_id is null then
     raise exception 'no simulated order % of a webhook', p_client_order_id
       using errcode = 'no_data_found';
   end if;
-  if v_order.status <> 'pending_submit' then
-    return to_jsonb(v_order);
-  end if;
+  if v_order.status <> 'pending_submit' then return to_jsonb(v_order); end if;
   perform public.sim_lock_book(v_order.config_id, v_order.symbol);
   v_req := v_order.request;
 
@@ -319,37 +284,33 @@ begin
      where id = v_order.id;
   end if;
 
-  -- The legs: orders of the same signal, held until the entry fills.
-  with legs as (
-    insert into public.orders
-      (id, signal_id, config_id, user_id, client_order_id, purpose, broker, broker_order_id,
-       symbol, side, qty, notional, order_type, time_in_force, order_class, limit_price,
-       stop_price, status, request, broker_response)
-    select l.id, v_order.signal_id, v_order.config_id, v_order.user_id, l.coid, 'close',
-           'simulation', 'sim-' || l.id, v_order.symbol, l.side, v_order.qty, v_order.notional,
-           l.type, v_order.time_in_force, v_order.order_class, l.lp, l.sp, 'held',
-           jsonb_strip_nulls(jsonb_build_object('client_order_id', l.coid,
-             'symbol', v_order.symbol, 'side', l.side, 'qty', v_order.qty,
-             'notional', v_order.notional, 'type', l.type,
+  -- The legs: orders of the same signal, recorded as any intent is, held until the entry fills.
+  for v_leg in
+    select jsonb_strip_nulls(jsonb_build_object(
+             'symbol', v_order.symbol,
+             'side', case when v_order.side = 'buy' then 'sell' else 'buy' end,
+             'qty', v_order.qty, 'notional', v_order.notional,
              'time_in_force', v_order.time_in_force, 'order_class', v_order.order_class,
-             'limit_price', l.lp, 'stop_price', l.sp, 'purpose', 'close')),
-           '{"simulated": true}'::jsonb
-      from (select gen_random_uuid() as id, left(v_order.client_order_id, 45) || v.suffix as coid,
-                   case when v_order.side = 'buy' then 'sell' else 'buy' end as side, v.*
-              from (values
-                ('-tp', 'limit', (v_req #>> '{take_profit,limit_price}')::numeric, null::numeric,
-                 v_req ? 'take_profit'),
-                ('-sl', case when v_req #> '{stop_loss,limit_price}' is null then 'stop'
-                             else 'stop_limit' end,
-                 (v_req #>> '{stop_loss,limit_price}')::numeric,
-                 (v_req #>> '{stop_loss,stop_price}')::numeric, v_req ? 'stop_loss')
-              ) v (suffix, type, lp, sp, wanted)) l
+             'purpose', 'close',
+             'client_order_id', left(v_order.client_order_id, 45) || l.suffix) || l.leg)
+      from (values
+        ('-tp', v_req ? 'take_profit', jsonb_build_object(
+           'type', 'limit', 'limit_price', v_req #> '{take_profit,limit_price}')),
+        ('-sl', v_req ? 'stop_loss', jsonb_strip_nulls(jsonb_build_object(
+           'type', case when v_req #> '{stop_loss,limit_price}' is null then 'stop'
+                        else 'stop_limit' end,
+           'stop_price', v_req #> '{stop_loss,stop_price}',
+           'limit_price', v_req #> '{stop_loss,limit_price}')))
+      ) l (suffix, wanted, leg)
      where l.wanted and v_order.order_class in ('bracket', 'oto')
-    returning id
-  )
-  insert into public.sim_orders (order_id, config_id, symbol, parent_order_id)
-  select id, v_order.config_id, v_order.symbol, v_order.id from legs;
-  perform public.sim_refresh_legs(v_order.id);
+  loop
+    v_leg_id := public.record_order_intent(v_order.signal_id, 'simulation', v_leg) ->> 'id';
+    update public.orders set status = 'held', broker_order_id = 'sim-' || id::text,
+                             broker_response = '{"simulated": true}'
+     where id = v_leg_id;
+    insert into public.sim_orders (order_id, config_id, symbol, parent_order_id)
+    values (v_leg_id, v_order.config_id, v_order.symbol, v_order.id);
+  end loop;
 
   if v_order.order_type = 'market' then
     perform public.sim_fill(v_order.id, p_price);
@@ -426,7 +387,7 @@ $$;
 -- process-order (the service role) calls these; no API role of a user does.
 revoke all on function
   public.keep_final_sim_order(), public.sim_lock_book(uuid, text),
-  public.sim_refresh_legs(uuid), public.sim_cancel(uuid[], text), public.sim_fill(uuid, numeric),
+  public.sim_cancel(uuid[], text), public.sim_fill(uuid, numeric),
   public.sim_try_fill(uuid, numeric, boolean), public.sim_cross(uuid, text, numeric),
   public.sim_submit(text, numeric), public.sim_cancel_open_orders(uuid, text),
   public.sim_market(uuid, text, numeric), public.sim_open_books()
