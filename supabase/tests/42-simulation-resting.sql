@@ -77,7 +77,7 @@ select results_eq($$ select * from pg_temp.state('s42-lim') $$,
 select results_eq($$ select * from pg_temp.pos('AAPL') $$,
   $$ values (10::numeric, 95::numeric, 0::numeric) $$, 'the book is long 10 at 95');
 select is(
-  (select array_agg(event order by id) from public.order_events e
+  (select array_agg(e.event order by e.id) from public.order_events e
     join public.orders o on o.id = e.order_id where o.client_order_id = 's42-lim'),
   array['order_pending_submit', 'order_new', 'order_filled'],
   'its history shows it recorded, resting, then filled');
@@ -115,7 +115,8 @@ select results_eq($$ select * from pg_temp.pos('MSFT') $$,
 -- A stop sell triggers at or below its stop and fills at the price
 -- ---------------------------------------------------------------------------------------
 select pg_temp.place('{"client_order_id": "s42-stop", "symbol": "TSLA", "side": "sell",
-    "qty": 1, "type": "stop", "stop_price": 95}', 100);
+    "qty": 1, "type": "stop", "stop_price": 95}', 100) as ignored
+\gset
 select is(jsonb_array_length(pg_temp.tick('TSLA', 95.01)), 0, 'a price above the stop: it rests');
 select is(pg_temp.tick('TSLA', 95) -> 0 ->> 'filled_avg_price', '95', 'at its stop it fills');
 select results_eq($$ select qty from pg_temp.pos('TSLA') $$, $$ values (-1::numeric) $$,
@@ -125,17 +126,22 @@ select results_eq($$ select qty from pg_temp.pos('TSLA') $$, $$ values (-1::nume
 -- A trailing stop follows the price up and triggers on the retrace
 -- ---------------------------------------------------------------------------------------
 select pg_temp.place('{"client_order_id": "s42-nv", "symbol": "NVDA", "side": "buy", "qty": 1,
-    "type": "market"}', 100);
+    "type": "market"}', 100) as ignored
+\gset
 select pg_temp.place('{"client_order_id": "s42-trail", "symbol": "NVDA", "side": "sell",
-    "qty": 1, "type": "trailing_stop", "trail_price": 5, "purpose": "close"}', 100);
-select pg_temp.tick('NVDA', 110);
+    "qty": 1, "type": "trailing_stop", "trail_price": 5, "purpose": "close"}', 100) as ignored
+\gset
+select pg_temp.tick('NVDA', 110) as ignored
+\gset
 select results_eq(
   $$ select status::text, stop_price from public.orders where client_order_id = 's42-trail' $$,
   $$ values ('new'::text, 105::numeric) $$, 'at 110 its stop has trailed up to 105');
-select pg_temp.tick('NVDA', 106);
+select pg_temp.tick('NVDA', 106) as ignored
+\gset
 select results_eq($$ select * from pg_temp.state('s42-trail') $$,
   $$ values ('new'::text, 0::numeric, null::numeric) $$, 'a retrace to 106 does not trigger it');
-select pg_temp.tick('NVDA', 104.5);
+select pg_temp.tick('NVDA', 104.5) as ignored
+\gset
 select results_eq($$ select * from pg_temp.pos('NVDA') $$,
   $$ values (0::numeric, null::numeric, 4.5::numeric) $$,
   'below 105 it fills at the price, 104.5: flat, 4.5 realised');
@@ -144,12 +150,15 @@ select results_eq($$ select * from pg_temp.pos('NVDA') $$,
 -- A stop-limit reaches its stop, then fills only as its limit allows
 -- ---------------------------------------------------------------------------------------
 select pg_temp.place('{"client_order_id": "s42-sl", "symbol": "AMD", "side": "buy", "qty": 1,
-    "type": "stop_limit", "stop_price": 101, "limit_price": 102}', 100);
-select pg_temp.tick('AMD', 103);
+    "type": "stop_limit", "stop_price": 101, "limit_price": 102}', 100) as ignored
+\gset
+select pg_temp.tick('AMD', 103) as ignored
+\gset
 select results_eq($$ select * from pg_temp.state('s42-sl') $$,
   $$ values ('new'::text, 0::numeric, null::numeric) $$,
   '103 reaches the stop but is above the limit: it rests as a limit at 102');
-select pg_temp.tick('AMD', 101.5);
+select pg_temp.tick('AMD', 101.5) as ignored
+\gset
 select results_eq($$ select * from pg_temp.state('s42-sl') $$,
   $$ values ('filled'::text, 1::numeric, 102::numeric) $$, 'back under 102 it fills at 102');
 
@@ -157,7 +166,8 @@ select results_eq($$ select * from pg_temp.state('s42-sl') $$,
 -- Cancels, ioc, never crossing zero, and final stays final
 -- ---------------------------------------------------------------------------------------
 select pg_temp.place('{"client_order_id": "s42-c1", "symbol": "AAPL", "side": "buy", "qty": 1,
-    "type": "limit", "limit_price": 80}', 100);
+    "type": "limit", "limit_price": 80}', 100) as ignored
+\gset
 select is(public.sim_cancel_open_orders('c0f1a000-0000-4000-8000-000000000042', 'AAPL'), 1,
   'an exit first cancels the resting orders of the symbol');
 select is(pg_temp.place('{"client_order_id": "s42-ioc", "symbol": "AAPL", "side": "buy",
@@ -165,10 +175,13 @@ select is(pg_temp.place('{"client_order_id": "s42-ioc", "symbol": "AAPL", "side"
   'canceled', 'an ioc limit the price does not reach is canceled, never left resting');
 
 select pg_temp.place('{"client_order_id": "s42-meta", "symbol": "META", "side": "buy", "qty": 3,
-    "type": "market", "order_class": "oto", "stop_loss": {"stop_price": 45}}', 50);
+    "type": "market", "order_class": "oto", "stop_loss": {"stop_price": 45}}', 50) as ignored
+\gset
 select pg_temp.place('{"client_order_id": "s42-meta-x", "symbol": "META", "side": "sell",
-    "qty": 2, "type": "market", "purpose": "close"}', 50);
-select pg_temp.tick('META', 44);
+    "qty": 2, "type": "market", "purpose": "close"}', 50) as ignored
+\gset
+select pg_temp.tick('META', 44) as ignored
+\gset
 select results_eq($$ select qty, filled_qty, filled_avg_price from public.orders
                       where client_order_id = 's42-meta-sl' $$,
   $$ values (1::numeric, 1::numeric, 44::numeric) $$,
