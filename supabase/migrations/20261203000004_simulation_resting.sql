@@ -271,7 +271,6 @@ begin
   if v_order.status <> 'pending_submit' then return to_jsonb(v_order); end if;
   perform public.sim_lock_book(v_order.config_id, v_order.symbol);
   v_req := v_order.request;
-
   -- A market order fills below without resting; every other type is on the book from now.
   if v_order.order_type <> 'market' then
     insert into public.sim_orders (order_id, config_id, symbol, trail_price, trail_percent)
@@ -283,7 +282,6 @@ begin
            broker_response = jsonb_build_object('simulated', true)
      where id = v_order.id;
   end if;
-
   -- The legs: orders of the same signal, recorded as any intent is, held until the entry fills.
   for v_leg in
     select jsonb_strip_nulls(jsonb_build_object(
@@ -304,7 +302,8 @@ begin
       ) l (suffix, wanted, leg)
      where l.wanted and v_order.order_class in ('bracket', 'oto')
   loop
-    v_leg_id := public.record_order_intent(v_order.signal_id, 'simulation', v_leg) ->> 'id';
+    v_leg_id := (public.record_order_intent(v_order.signal_id, 'simulation', v_leg)
+                 ->> 'id')::uuid;
     update public.orders set status = 'held', broker_order_id = 'sim-' || id::text,
                              broker_response = '{"simulated": true}'
      where id = v_leg_id;
