@@ -171,6 +171,7 @@ try {
   Database       ${cluster.url}
   Settings       ${settings.stackDir}/stack.env
 
+  Demo user      ${DEMO.email} (supabase/seed.sql; no password: npm run token -- ${DEMO.email})
   Demo webhook (dev only; token '${DEMO.token}' from supabase/seed.sql):
     URL      ${webhookUrl}?token=${DEMO.token}
     Alert    ${DEMO.alertMessage}

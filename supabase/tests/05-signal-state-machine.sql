@@ -37,7 +37,12 @@ select set_eq(
             ('retrying', 'processing'),
             ('submitted', 'filled'),
             -- only through retry_signal (migration signal_retry)
-            ('failed', 'queued') $$,
+            ('failed', 'queued'),
+            -- plans that wait, and orders followed to the end (plans_and_following)
+            ('processing', 'waiting'), ('waiting', 'processing'),
+            ('processing', 'partially_filled'), ('processing', 'canceled'),
+            ('submitted', 'partially_filled'), ('submitted', 'canceled'),
+            ('submitted', 'rejected'), ('submitted', 'failed') $$,
   'exactly these status changes are legal'
 );
 

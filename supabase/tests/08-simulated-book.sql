@@ -72,7 +72,7 @@ select is(
                           'updated_at', 'request', 'signal_id', 'config_id', 'user_id',
                           'client_order_id', 'purpose', 'broker', 'notional', 'order_type',
                           'time_in_force', 'order_class', 'limit_price', 'stop_price',
-                          'error_message', 'origin_config_id'],
+                          'error_message', 'origin_config_id', 'broker_account_id'],
   '{"symbol": "AAPL", "side": "buy", "qty": 10, "status": "filled", "filled_qty": 10,
     "filled_avg_price": 100, "broker_response": {"simulated": true, "fill_price": 100}}'::jsonb,
   'the order is filled in full at the given price'

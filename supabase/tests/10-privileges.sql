@@ -114,8 +114,8 @@ select is_empty(
 set local role anon;
 select set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
 
-select is((select count(*)::int from public.signal_status_transitions), 11,
-  'anon reads all eleven legal transitions');
+select is((select count(*)::int from public.signal_status_transitions), 19,
+  'anon reads all nineteen legal transitions');
 select throws_ok(
   $$ insert into public.signal_status_transitions values ('filled', 'queued') $$,
   '42501', 'permission denied for table signal_status_transitions',
@@ -130,8 +130,8 @@ set local role authenticated;
 select set_config('request.jwt.claims', json_build_object(
   'sub', 'a11ce000-0000-4000-8000-000000000001', 'role', 'authenticated')::text, true);
 
-select is((select count(*)::int from public.signal_status_transitions), 11,
-  'a signed-in user reads all eleven legal transitions');
+select is((select count(*)::int from public.signal_status_transitions), 19,
+  'a signed-in user reads all nineteen legal transitions');
 select throws_ok(
   $$ insert into public.signal_status_transitions values ('filled', 'queued') $$,
   '42501', 'permission denied for table signal_status_transitions',
@@ -165,7 +165,7 @@ select throws_ok(
 reset role;
 select set_config('request.jwt.claims', '', true);
 
-select is((select count(*)::int from public.signal_status_transitions), 11,
+select is((select count(*)::int from public.signal_status_transitions), 19,
   'the vocabulary is intact');
 
 select * from finish();

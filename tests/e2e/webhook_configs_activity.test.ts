@@ -49,6 +49,7 @@ const orderKeys = [
   "filled_avg_price",
   "filled_qty",
   "id",
+  "latency_ms",
   "limit_price",
   "notional",
   "order_class",
@@ -57,6 +58,7 @@ const orderKeys = [
   "qty",
   "side",
   "signal_id",
+  "slippage",
   "status",
   "stop_price",
   "submitted_at",
@@ -111,6 +113,8 @@ Deno.test("orders come newest first with the section 7 columns and numbers as nu
   assert.equal(order.notional, null);
   assert.equal(order.filled_qty, 2);
   assert.equal(order.filled_avg_price, 190.5);
+  assert.equal(order.slippage, 0.376544, "a buy at 190.5 against the signal's 190.123456");
+  assert.deepEqual(order.latency_ms, { accepted: null, filled: null }, "never submitted");
   assert.equal(order.created_at, "2026-01-06T10:00:01.000002Z");
 });
 

@@ -101,17 +101,23 @@ isOneToOne: false
                   ]
                 },"orders": {
                   Row: {
-                    "broker": Database["public"]['Enums']["broker_kind"],"broker_order_id": string | null,"broker_response": Json | null,"client_order_id": string,"config_id": string | null,"created_at": string,"error_message": string | null,"filled_at": string | null,"filled_avg_price": number | null,"filled_qty": number,"id": string,"limit_price": number | null,"notional": number | null,"order_class": string | null,"order_type": string,"origin_config_id": string | null,"purpose": string,"qty": number | null,"request": NonNullable<Json>,"side": string,"signal_id": string,"status": Database["public"]['Enums']["order_status"],"stop_price": number | null,"submitted_at": string | null,"symbol": string,"time_in_force": string,"updated_at": string,"user_id": string
+                    "broker": Database["public"]['Enums']["broker_kind"],"broker_account_id": string | null,"broker_order_id": string | null,"broker_response": Json | null,"client_order_id": string,"config_id": string | null,"created_at": string,"error_message": string | null,"filled_at": string | null,"filled_avg_price": number | null,"filled_qty": number,"id": string,"limit_price": number | null,"notional": number | null,"order_class": string | null,"order_type": string,"origin_config_id": string | null,"purpose": string,"qty": number | null,"request": NonNullable<Json>,"side": string,"signal_id": string,"status": Database["public"]['Enums']["order_status"],"stop_price": number | null,"submitted_at": string | null,"symbol": string,"time_in_force": string,"updated_at": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "broker": Database["public"]['Enums']["broker_kind"],"broker_order_id"?: string | null,"broker_response"?: Json | null,"client_order_id": string,"config_id"?: string | null,"created_at"?: string,"error_message"?: string | null,"filled_at"?: string | null,"filled_avg_price"?: number | null,"filled_qty"?: number,"id"?: string,"limit_price"?: number | null,"notional"?: number | null,"order_class"?: string | null,"order_type": string,"origin_config_id"?: string | null,"purpose"?: string,"qty"?: number | null,"request": NonNullable<Json>,"side": string,"signal_id": string,"status"?: Database["public"]['Enums']["order_status"],"stop_price"?: number | null,"submitted_at"?: string | null,"symbol": string,"time_in_force": string,"updated_at"?: string,"user_id": string
+                    "broker": Database["public"]['Enums']["broker_kind"],"broker_account_id"?: string | null,"broker_order_id"?: string | null,"broker_response"?: Json | null,"client_order_id": string,"config_id"?: string | null,"created_at"?: string,"error_message"?: string | null,"filled_at"?: string | null,"filled_avg_price"?: number | null,"filled_qty"?: number,"id"?: string,"limit_price"?: number | null,"notional"?: number | null,"order_class"?: string | null,"order_type": string,"origin_config_id"?: string | null,"purpose"?: string,"qty"?: number | null,"request": NonNullable<Json>,"side": string,"signal_id": string,"status"?: Database["public"]['Enums']["order_status"],"stop_price"?: number | null,"submitted_at"?: string | null,"symbol": string,"time_in_force": string,"updated_at"?: string,"user_id": string
                   }
                   Update: {
-                    "broker"?: Database["public"]['Enums']["broker_kind"],"broker_order_id"?: string | null,"broker_response"?: Json | null,"client_order_id"?: string,"config_id"?: string | null,"created_at"?: string,"error_message"?: string | null,"filled_at"?: string | null,"filled_avg_price"?: number | null,"filled_qty"?: number,"id"?: string,"limit_price"?: number | null,"notional"?: number | null,"order_class"?: string | null,"order_type"?: string,"origin_config_id"?: string | null,"purpose"?: string,"qty"?: number | null,"request"?: NonNullable<Json>,"side"?: string,"signal_id"?: string,"status"?: Database["public"]['Enums']["order_status"],"stop_price"?: number | null,"submitted_at"?: string | null,"symbol"?: string,"time_in_force"?: string,"updated_at"?: string,"user_id"?: string
+                    "broker"?: Database["public"]['Enums']["broker_kind"],"broker_account_id"?: string | null,"broker_order_id"?: string | null,"broker_response"?: Json | null,"client_order_id"?: string,"config_id"?: string | null,"created_at"?: string,"error_message"?: string | null,"filled_at"?: string | null,"filled_avg_price"?: number | null,"filled_qty"?: number,"id"?: string,"limit_price"?: number | null,"notional"?: number | null,"order_class"?: string | null,"order_type"?: string,"origin_config_id"?: string | null,"purpose"?: string,"qty"?: number | null,"request"?: NonNullable<Json>,"side"?: string,"signal_id"?: string,"status"?: Database["public"]['Enums']["order_status"],"stop_price"?: number | null,"submitted_at"?: string | null,"symbol"?: string,"time_in_force"?: string,"updated_at"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
+      foreignKeyName: "orders_broker_account_id_fkey"
+      columns: ["broker_account_id"]
+isOneToOne: false
+      referencedRelation: "broker_accounts"
+      referencedColumns: ["id"]
+    },{
       foreignKeyName: "orders_config_id_fkey"
       columns: ["config_id"]
 isOneToOne: false
@@ -207,14 +213,14 @@ isOneToOne: false
                   ]
                 },"webhook_signals": {
                   Row: {
-                    "action": string,"alert": NonNullable<Json>,"attempts": number,"claimed_at": string | null,"config_id": string | null,"dedupe_key": string,"error_code": string | null,"error_message": string | null,"id": string,"next_attempt_at": string | null,"order_type": string | null,"origin_config_id": string | null,"payload": NonNullable<Json>,"price": number | null,"processed_at": string | null,"quantity": number | null,"reason": string | null,"received_at": string,"status": Database["public"]['Enums']["signal_status"],"ticker": string,"updated_at": string,"user_id": string,"warnings": (string)[]
+                    "action": string,"alert": NonNullable<Json>,"attempts": number,"claimed_at": string | null,"config_id": string | null,"dedupe_key": string,"error_code": string | null,"error_message": string | null,"id": string,"next_attempt_at": string | null,"order_type": string | null,"origin_config_id": string | null,"payload": NonNullable<Json>,"plan": Json | null,"price": number | null,"processed_at": string | null,"quantity": number | null,"reason": string | null,"received_at": string,"status": Database["public"]['Enums']["signal_status"],"ticker": string,"updated_at": string,"user_id": string,"warnings": (string)[]
                   }
                   ComputedFields: never
                   Insert: {
-                    "action": string,"alert": NonNullable<Json>,"attempts"?: number,"claimed_at"?: string | null,"config_id"?: string | null,"dedupe_key": string,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"next_attempt_at"?: string | null,"order_type"?: string | null,"origin_config_id"?: string | null,"payload": NonNullable<Json>,"price"?: number | null,"processed_at"?: string | null,"quantity"?: number | null,"reason"?: string | null,"received_at"?: string,"status"?: Database["public"]['Enums']["signal_status"],"ticker": string,"updated_at"?: string,"user_id": string,"warnings"?: (string)[]
+                    "action": string,"alert": NonNullable<Json>,"attempts"?: number,"claimed_at"?: string | null,"config_id"?: string | null,"dedupe_key": string,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"next_attempt_at"?: string | null,"order_type"?: string | null,"origin_config_id"?: string | null,"payload": NonNullable<Json>,"plan"?: Json | null,"price"?: number | null,"processed_at"?: string | null,"quantity"?: number | null,"reason"?: string | null,"received_at"?: string,"status"?: Database["public"]['Enums']["signal_status"],"ticker": string,"updated_at"?: string,"user_id": string,"warnings"?: (string)[]
                   }
                   Update: {
-                    "action"?: string,"alert"?: NonNullable<Json>,"attempts"?: number,"claimed_at"?: string | null,"config_id"?: string | null,"dedupe_key"?: string,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"next_attempt_at"?: string | null,"order_type"?: string | null,"origin_config_id"?: string | null,"payload"?: NonNullable<Json>,"price"?: number | null,"processed_at"?: string | null,"quantity"?: number | null,"reason"?: string | null,"received_at"?: string,"status"?: Database["public"]['Enums']["signal_status"],"ticker"?: string,"updated_at"?: string,"user_id"?: string,"warnings"?: (string)[]
+                    "action"?: string,"alert"?: NonNullable<Json>,"attempts"?: number,"claimed_at"?: string | null,"config_id"?: string | null,"dedupe_key"?: string,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"next_attempt_at"?: string | null,"order_type"?: string | null,"origin_config_id"?: string | null,"payload"?: NonNullable<Json>,"plan"?: Json | null,"price"?: number | null,"processed_at"?: string | null,"quantity"?: number | null,"reason"?: string | null,"received_at"?: string,"status"?: Database["public"]['Enums']["signal_status"],"ticker"?: string,"updated_at"?: string,"user_id"?: string,"warnings"?: (string)[]
                   }
                   Relationships: [
                     {
@@ -244,6 +250,9 @@ isOneToOne: false
                            },
 "claim_signals":
 { Args: { "p_limit"?: number,"p_signal_id"?: string,"p_stale_after_seconds"?: number }; Returns: Json[]
+                           },
+"conclude_signal":
+{ Args: { "p_reason"?: string,"p_signal_id": string }; Returns: Json
                            },
 "create_broker_account":
 { Args: { "p_account_number": string,"p_environment": Database["public"]['Enums']["broker_environment"],"p_key_id": string,"p_label": string,"p_max_accounts": number,"p_secret_key": string,"p_user_id": string }; Returns: string
@@ -281,6 +290,12 @@ isOneToOne: false
 "order_status_never_fills":
 { Args: { "p_status": Database["public"]['Enums']["order_status"] }; Returns: boolean
                            },
+"orders_outcome":
+{ Args: { "p_signal_id": string }; Returns: string
+                           },
+"orders_to_follow":
+{ Args: { "p_limit"?: number }; Returns: Json[]
+                           },
 "park_signal":
 { Args: { "p_delay_ms": number,"p_reason": string,"p_signal_id": string }; Returns: Json
                            },
@@ -298,6 +313,9 @@ isOneToOne: false
                            },
 "record_order_update":
 { Args: { "p_client_order_id": string,"p_update": Json }; Returns: Json
+                           },
+"record_plan":
+{ Args: { "p_broker": Database["public"]['Enums']["broker_kind"],"p_detail": Json,"p_intents": Json,"p_plan": Json,"p_signal_id": string }; Returns: Json
                            },
 "rekey_broker_account":
 { Args: { "p_account_id": string,"p_account_number": string,"p_key_id": string,"p_secret_key": string,"p_user_id": string }; Returns: undefined
@@ -317,7 +335,13 @@ isOneToOne: false
 "schedule_signal_retry":
 { Args: { "p_delay_ms": number,"p_reason": string,"p_signal_id": string }; Returns: Json
                            },
+"set_signal_plan":
+{ Args: { "p_plan": Json,"p_signal_id": string }; Returns: undefined
+                           },
 "settings_issue":
+{ Args: { "p": Json }; Returns: string
+                           },
+"settings_issue_without_fill_wait":
 { Args: { "p": Json }; Returns: string
                            },
 "signal_status_is_final":
@@ -363,10 +387,13 @@ isOneToOne: false
                            },
 "token_hashes_match":
 { Args: { "p_given": string,"p_stored": string }; Returns: boolean
+                           },
+"wait_signal":
+{ Args: { "p_delay_ms": number,"p_plan": Json,"p_reason": string,"p_signal_id": string }; Returns: Json
                            }
           }
           Enums: {
-            "broker_account_status": "active"|"invalid","broker_environment": "paper"|"live","broker_kind": "alpaca"|"simulation","delivery_status": "pending"|"delivered"|"failed","notification_channel": "webhook"|"discord"|"slack","order_status": "pending_submit"|"new"|"accepted"|"pending_new"|"accepted_for_bidding"|"partially_filled"|"filled"|"done_for_day"|"canceled"|"expired"|"replaced"|"pending_cancel"|"pending_replace"|"stopped"|"rejected"|"suspended"|"calculated"|"held"|"failed","signal_status": "queued"|"processing"|"retrying"|"submitted"|"filled"|"rejected"|"ignored"|"failed"
+            "broker_account_status": "active"|"invalid","broker_environment": "paper"|"live","broker_kind": "alpaca"|"simulation","delivery_status": "pending"|"delivered"|"failed","notification_channel": "webhook"|"discord"|"slack","order_status": "pending_submit"|"new"|"accepted"|"pending_new"|"accepted_for_bidding"|"partially_filled"|"filled"|"done_for_day"|"canceled"|"expired"|"replaced"|"pending_cancel"|"pending_replace"|"stopped"|"rejected"|"suspended"|"calculated"|"held"|"failed","signal_status": "queued"|"processing"|"retrying"|"waiting"|"submitted"|"filled"|"partially_filled"|"canceled"|"rejected"|"ignored"|"failed"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -482,7 +509,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "broker_account_status": ["active", "invalid"],"broker_environment": ["paper", "live"],"broker_kind": ["alpaca", "simulation"],"delivery_status": ["pending", "delivered", "failed"],"notification_channel": ["webhook", "discord", "slack"],"order_status": ["pending_submit", "new", "accepted", "pending_new", "accepted_for_bidding", "partially_filled", "filled", "done_for_day", "canceled", "expired", "replaced", "pending_cancel", "pending_replace", "stopped", "rejected", "suspended", "calculated", "held", "failed"],"signal_status": ["queued", "processing", "retrying", "submitted", "filled", "rejected", "ignored", "failed"]
+            "broker_account_status": ["active", "invalid"],"broker_environment": ["paper", "live"],"broker_kind": ["alpaca", "simulation"],"delivery_status": ["pending", "delivered", "failed"],"notification_channel": ["webhook", "discord", "slack"],"order_status": ["pending_submit", "new", "accepted", "pending_new", "accepted_for_bidding", "partially_filled", "filled", "done_for_day", "canceled", "expired", "replaced", "pending_cancel", "pending_replace", "stopped", "rejected", "suspended", "calculated", "held", "failed"],"signal_status": ["queued", "processing", "retrying", "waiting", "submitted", "filled", "partially_filled", "canceled", "rejected", "ignored", "failed"]
           }
         }
 } as const

@@ -32,6 +32,8 @@ export const deliveryStatuses = Constants.public.Enums.delivery_status;
 export const finalSignalStatuses = [
   "submitted",
   "filled",
+  "partially_filled",
+  "canceled",
   "rejected",
   "ignored",
   "failed",

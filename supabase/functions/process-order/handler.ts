@@ -23,7 +23,9 @@ import { createPinnedPoster } from "./pinned_post.ts";
 import { requirePost } from "../_shared/http/require_post.ts";
 import { tickerPattern } from "../_shared/alert/schema.ts";
 import { createPrefetcher, type EarlySnapshot } from "./prefetch.ts";
-import { DRAIN_CAP, type PrefetchHint } from "../_shared/process_trigger.ts";
+import { DRAIN_CAP, type PrefetchHint, processOrderTrigger } from "../_shared/process_trigger.ts";
+import { followOrders } from "./follow_orders.ts";
+import { waitUntil } from "../_shared/util/wait_until.ts";
 import { isUuid } from "../_shared/util/uuid.ts";
 
 /**
@@ -38,6 +40,8 @@ export interface ProcessOrderDeps {
   process: (claim: ClaimedSignal, early?: EarlySnapshot) => Promise<SignalResult>;
   /** Starts broker reads for a hinted signal before it is claimed; see `prefetch.ts`. */
   prefetch?: (hint: PrefetchHint | null) => EarlySnapshot | undefined;
+  /** Looks again at every order not final at the broker (each drain, first); must not throw. */
+  follow?: () => Promise<unknown>;
   /** Sends due notifications; must not throw. */
   notify: () => Promise<unknown>;
   staleAfterSeconds: number;
@@ -121,6 +125,8 @@ export function createProcessOrder(deps: ProcessOrderDeps): (req: Request) => Pr
 
   async function drain(): Promise<Summary> {
     const results: SignalResult[] = [];
+    // Fills and cancels at the broker first, so waiting plans resume on what it reports now.
+    await deps.follow?.();
     // One at a time, so two signals of one symbol never decide on the same stale position.
     while (results.length < (deps.drainCap ?? DRAIN_CAP)) {
       const [claim] = await claimOne(null);
@@ -150,6 +156,9 @@ export function createProcessOrder(deps: ProcessOrderDeps): (req: Request) => Pr
     }
   };
 }
+
+/** Waits longer than this are left to the sweep (pg_cron, or the stack's timer). */
+const MAX_WAKE_MS = 5_000;
 
 /** Each broker request's deadline; a paced slot without a completion is held this long. */
 const BROKER_TIMEOUT_MS = 15_000;
@@ -191,6 +200,13 @@ export const handler = deployedHandler("process-order", (env) => {
   const defaults = defaultSettings(env);
   const prefetcher = createPrefetcher(accounts.cached);
   const poster = createPinnedPoster();
+  // A plan that waits a moment on the broker is looked at again then, not only on the sweep.
+  const again = processOrderTrigger(env);
+  const wake = (signalId: string, delayMs: number) => {
+    if (delayMs > MAX_WAKE_MS) return;
+    const later = new Promise((resolve) => setTimeout(resolve, delayMs));
+    waitUntil(later.then(() => again(signalId)), (msg, err) => log.error(msg, err));
+  };
   return createProcessOrder({
     trust: { supabaseUrl: env.supabaseUrl, jwtSecret: env.jwtSecret, jwks: env.jwks },
     store,
@@ -208,7 +224,9 @@ export const handler = deployedHandler("process-order", (env) => {
         defaults,
         log,
         prefetcher,
+        wake,
       }, early),
+    follow: () => followOrders({ store, liveBroker: accounts.liveBroker, log }),
     prefetch: prefetcher.start,
     notify: () =>
       deliverDueNotifications({

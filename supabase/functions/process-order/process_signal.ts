@@ -5,12 +5,14 @@ import type { Logger } from "../_shared/log.ts";
 import { type Broker, BrokerError, type BrokerOrder } from "../_shared/broker/types.ts";
 import { simulationPrice } from "../_shared/broker/simulation.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
-import { orderStatuses, orderStatusesThatNeverFill } from "../_shared/vocabulary.ts";
+import { orderStatuses } from "../_shared/vocabulary.ts";
 import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
 import { type LiveBroker, refusesKeys } from "./accounts.ts";
 import { PacingWait } from "../_shared/broker/db_pacer.ts";
 import { SignalErrorCode } from "./signal_errors.ts";
 import { outcomeFields, outcomeLine } from "./outcome_line.ts";
+import type { PlanState } from "./plan_state.ts";
+import { advancePlan, waitForDelay, waitForMarketOpen } from "./advance_plan.ts";
 
 /** One line of process-order's summary. */
 export interface SignalResult {
@@ -38,6 +40,10 @@ export interface ProcessSignalDeps {
   maxAttempts?: number;
   /** Told where each claimed signal goes, so later signals' broker reads can start early. */
   prefetcher?: Pick<Prefetcher, "learn">;
+  /** Epoch milliseconds; defaults to `Date.now`. Waits and their deadlines count by it. */
+  now?: () => number;
+  /** Asks for the signal to be processed again after `delayMs`, when it has been parked. */
+  wake?: (signalId: string, delayMs: number) => void;
 }
 
 /** Attempts before a signal that keeps failing transiently is given up. */
@@ -50,8 +56,6 @@ export function backoffMs(attempts: number): number {
 }
 
 const ORDER_STATUSES: ReadonlySet<string> = new Set(orderStatuses);
-/** Broker statuses after which the order will never fill (`public.order_status_never_fills`). */
-const DEAD_STATUSES: ReadonlySet<string> = new Set(orderStatusesThatNeverFill);
 
 /** The `record_order_update` payload for what the broker reported. */
 export function orderUpdateFrom(order: BrokerOrder): OrderUpdate {
@@ -78,15 +82,19 @@ export function effectiveSettings(
   return { ok: false, problem: `${issue.path.join(".") || "settings"}: ${issue.message}` };
 }
 
-type Placement =
+/** How sending one order went. `held`: refused only for shares held by orders being canceled. */
+export type Placement =
   | { kind: "ok"; order: OrderRow }
   | { kind: "rejected"; order: OrderRow; message: string }
+  | { kind: "held"; message: string }
   | { kind: "retry"; reason: string; delayMs?: number };
 
-interface Ctx {
+/** One claimed signal being processed, with its broker and effective settings. */
+export interface Ctx {
   claim: ClaimedSignal;
   deps: ProcessSignalDeps;
   broker: Broker;
+  settings: Settings;
 }
 
 /**
@@ -129,7 +137,7 @@ export async function processClaimedSignal(
   }
 }
 
-async function finish(
+export async function finish(
   claim: ClaimedSignal,
   deps: ProcessSignalDeps,
   status: FinalStatus,
@@ -184,7 +192,7 @@ function accountIdOf(settings: unknown): string | null {
 }
 
 /** One line per outcome, for the operator's terminal (docs/interface.md §6). */
-function logOutcome(
+export function logOutcome(
   claim: ClaimedSignal,
   deps: ProcessSignalDeps,
   status: string,
@@ -195,7 +203,7 @@ function logOutcome(
   deps.log.info(outcomeLine(outcome), outcomeFields(outcome));
 }
 
-async function retryLater(
+export async function retryLater(
   claim: ClaimedSignal,
   deps: ProcessSignalDeps,
   reason: string,
@@ -252,10 +260,13 @@ async function run(
       ? { live: true, clock, accountId: settings.settings.broker_account_id! }
       : { live: false },
   );
-  const ctx: Ctx = { claim, deps, broker };
+  const ctx: Ctx = { claim, deps, broker, settings: settings.settings };
   if (claim.orders.length > 0) {
-    return await settle(ctx, claim.orders, true, "resumed an interrupted attempt");
+    const plan = signal.plan ?? { cancel: "none", reason: "resumed an interrupted attempt" };
+    return await advancePlan(ctx, claim.orders, plan, true);
   }
+  const delayed = await waitForDelay(ctx);
+  if (delayed) return delayed;
 
   const symbol = signal.alert.ticker;
   const snapshot: Snapshot = {
@@ -291,16 +302,29 @@ async function run(
       message: "send the signal price (price, limit_price or stop_price) to simulate a fill",
     });
   }
-  if (decision.plan.cancel_open_orders) await broker.cancelOpenOrders(symbol);
-  // The decision and every intent go on record together, before the first broker call, so a
-  // crash at any point leaves the whole plan to resume, never half of it.
-  const recorded: OrderRow[] = intents.length > 0
-    ? await deps.store.recordDecision(signal.id, broker.name, detail, intents)
-    : [];
   const reason = decision.open_rejected
     ? `${decision.reason}; no new position: ${decision.open_rejected.rule}: ${decision.open_rejected.reason}`
     : decision.reason;
-  return await settle(ctx, recorded, false, reason);
+  if (intents.length === 0) {
+    // Only cancels (the `cancel` action): asked of the broker, the signal is done.
+    if (decision.plan.cancel_open_orders) await broker.cancelOpenOrders(symbol);
+    return await finish(claim, deps, "canceled", reason);
+  }
+  const plan: PlanState = {
+    cancel: decision.plan.cancel_open_orders ? "pending" : "none",
+    reason,
+  };
+  const multiStep = plan.cancel !== "none" || intents.length > 1;
+  if (multiStep) {
+    const closed = await waitForMarketOpen(ctx, snapshot, reason);
+    if (closed) return closed;
+  }
+  // The decision and every intent go on record together, before the first broker call, so a
+  // crash at any point leaves the whole plan to resume, never half of it.
+  const recorded = multiStep
+    ? await deps.store.recordPlan(signal.id, broker.name, detail, intents, plan)
+    : await deps.store.recordDecision(signal.id, broker.name, detail, intents);
+  return await advancePlan(ctx, recorded, plan, false);
 }
 
 function decisionDetail(decision: Decision, snapshot: Snapshot, broker: Broker): unknown {
@@ -319,43 +343,17 @@ function decisionDetail(decision: Decision, snapshot: Snapshot, broker: Broker):
   };
 }
 
-/** Sends (or, when resuming, first looks up) each pending order in turn, then concludes. */
-async function settle(
+/**
+ * Sends one recorded order (looking it up first when an interrupted attempt may have sent it)
+ * and records what the broker said. `sharesMayBeHeld`: the plan asked for cancels, so a refusal
+ * for shares held by open orders only means the cancels have not completed yet.
+ */
+export async function place(
   ctx: Ctx,
-  orders: OrderRow[],
+  order: OrderRow,
   lookUpFirst: boolean,
-  reason: string,
-): Promise<SignalResult> {
-  const done: OrderRow[] = [];
-  for (let i = 0; i < orders.length; i++) {
-    const order = orders[i];
-    if (order.status !== "pending_submit") {
-      done.push(order);
-      continue;
-    }
-    const placed = await place(ctx, order, lookUpFirst);
-    if (placed.kind === "retry") {
-      return await retryLater(ctx.claim, ctx.deps, placed.reason, placed.delayMs);
-    }
-    done.push(placed.order);
-    if (placed.kind === "rejected") {
-      // The plan stops at a refusal: an entry is never sent after its close was refused.
-      for (const rest of orders.slice(i + 1)) {
-        if (rest.status !== "pending_submit") continue;
-        done.push(
-          await ctx.deps.store.recordOrderUpdate(rest.client_order_id, {
-            status: "canceled",
-            error_message: "not sent: an earlier order of this signal was rejected",
-          }),
-        );
-      }
-      break;
-    }
-  }
-  return await conclude(ctx, done, reason);
-}
-
-async function place(ctx: Ctx, order: OrderRow, lookUpFirst: boolean): Promise<Placement> {
+  sharesMayBeHeld = false,
+): Promise<Placement> {
   const { broker, deps } = ctx;
   const record = async (found: BrokerOrder): Promise<Placement> => ({
     kind: "ok",
@@ -394,6 +392,9 @@ async function place(ctx: Ctx, order: OrderRow, lookUpFirst: boolean): Promise<P
       });
       throw new KeysRefused(err);
     }
+    if (err.kind === "rejected" && sharesMayBeHeld && refusedForHeldShares(err)) {
+      return { kind: "held", message: err.message };
+    }
     if (err.kind === "rejected") {
       const row = await deps.store.recordOrderUpdate(order.client_order_id, {
         status: "rejected",
@@ -414,27 +415,7 @@ async function place(ctx: Ctx, order: OrderRow, lookUpFirst: boolean): Promise<P
   }
 }
 
-async function conclude(ctx: Ctx, orders: OrderRow[], reason: string): Promise<SignalResult> {
-  const { claim, deps } = ctx;
-  const rejected = orders.filter((o) => o.status === "rejected");
-  const live = orders.filter((o) => !DEAD_STATUSES.has(o.status));
-  if (rejected.length > 0) {
-    const message = rejected[0].error_message ?? "the broker rejected the order";
-    if (live.length === 0) {
-      return await finish(claim, deps, "rejected", `broker rejected the order: ${message}`, {
-        code: SignalErrorCode.brokerRejected,
-        message,
-      });
-    }
-    reason = `${reason}; a later order was rejected by the broker: ${message}`;
-  }
-  if (orders.length === 0) return await finish(claim, deps, "submitted", reason);
-  if (live.length === 0) {
-    return await finish(claim, deps, "failed", `${reason}; no order is live at the broker`, {
-      code: SignalErrorCode.noLiveOrder,
-      message: "no order of the plan is live at the broker",
-    });
-  }
-  const allFilled = live.every((o) => o.status === "filled");
-  return await finish(claim, deps, allFilled ? "filled" : "submitted", reason);
+/** Alpaca's refusal of an order for shares that open orders hold (docs: alpaca-behaviour). */
+function refusedForHeldShares(err: BrokerError): boolean {
+  return err.status === 403 && /insufficient qty available|held_for_orders/i.test(err.message);
 }

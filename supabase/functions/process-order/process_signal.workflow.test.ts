@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { backoffMs, processClaimedSignal, type ProcessSignalDeps } from "./process_signal.ts";
+import { WAIT_POLL_MS } from "./advance_plan.ts";
 import {
   DUPLICATE_CLIENT_ORDER_ID,
   FakeBroker,
@@ -56,6 +57,7 @@ function world(
     defaults: { ...defaultSettings(readEnv(() => undefined)), simulation: false },
     log,
     maxAttempts: options.maxAttempts,
+    now: () => clock.now(),
   };
   store.addConfig({ id: CONFIG_ID, settings: options.settings ?? {} });
 
@@ -193,7 +195,7 @@ Deno.test("a crash after the order was recorded but before the signal was finish
   const w = world();
   const s = w.signal();
   w.broker.scriptSubmits({ kind: "accept", status: "filled" });
-  w.store.crashAt("finishSignal", "before");
+  w.store.crashAt("concludeSignal", "before");
 
   await assert.rejects(w.claimAndProcess(), ProcessDied);
   assert.equal(w.store.ordersOf(s.id)[0].status, "filled");
@@ -458,23 +460,68 @@ Deno.test("a rejected close stops the plan: the open is never sent and is record
   assert.equal(signal.error_message, "position is locked");
 });
 
-Deno.test("a rejected open after an accepted close leaves the signal submitted, saying so", async () => {
+Deno.test("a rejected entry after the close filled ends partially_filled, saying so", async () => {
   const w = world({ broker: SHORT_5 });
   const s = w.signal();
-  w.broker.scriptSubmits({ kind: "accept" }, { kind: "reject", message: "not shortable" });
+  w.broker.scriptSubmits({ kind: "accept", status: "filled" }, {
+    kind: "reject",
+    message: "not shortable",
+  });
 
   const result = await w.claimAndProcess();
 
-  assert.equal(result.status, "submitted");
+  assert.equal(result.status, "partially_filled");
   assert.match(result.reason, /a later order was rejected by the broker: not shortable/);
   assert.deepEqual(w.broker.submitted(), [s.close, s.open]);
   assert.equal(w.store.signals.get(s.id)?.error_code, null);
 });
 
+Deno.test("a reversal waits for the close to fill before it sends the entry", async () => {
+  const w = world({ broker: SHORT_5 });
+  const s = w.signal();
+
+  const first = await w.claimAndProcess();
+  assert.equal(first.status, "waiting");
+  assert.match(first.reason, /waiting for the close \(buy 5 AAPL\) to fill before the open/);
+  assert.deepEqual(w.broker.submitted(), [s.close], "no entry while the close is open");
+
+  // Still not filled on the next look: it waits on, and still sends nothing.
+  w.clock.advance(WAIT_POLL_MS);
+  assert.equal((await w.claimAndProcess()).status, "waiting");
+  assert.deepEqual(w.broker.submitted(), [s.close]);
+
+  w.broker.fill(s.close);
+  w.clock.advance(WAIT_POLL_MS);
+  const done = await w.claimAndProcess();
+  assert.equal(done.status, "submitted");
+  assert.deepEqual(w.broker.submitted(), [s.close, s.open]);
+  assert.deepEqual(w.store.ordersOf(s.id).map((o) => o.status), ["filled", "accepted"]);
+  assert.equal(w.store.signals.get(s.id)?.attempts, 1, "waiting spends no attempt");
+});
+
+Deno.test("a close that does not fill within fill_wait_seconds fails the signal naming the step and the position; the entry is never sent", async () => {
+  const w = world({ broker: SHORT_5, settings: { fill_wait_seconds: 5 } });
+  const s = w.signal();
+  assert.equal((await w.claimAndProcess()).status, "waiting");
+  for (let t = 0; t < 5_000; t += WAIT_POLL_MS) {
+    w.clock.advance(WAIT_POLL_MS);
+    const r = await w.claimAndProcess();
+    if (r.status !== "waiting") break;
+  }
+  const signal = w.store.signals.get(s.id)!;
+  assert.equal(signal.status, "failed");
+  assert.equal(signal.error_code, "plan_timeout");
+  assert.match(signal.reason ?? "", /^close_fill: the close did not complete within 5 s/);
+  assert.match(signal.reason ?? "", /position now short 5 AAPL/);
+  assert.match(signal.reason ?? "", /the open \(buy 10 AAPL\) was not sent/);
+  assert.deepEqual(w.broker.submitted(), [s.close]);
+  assert.deepEqual(w.store.ordersOf(s.id).map((o) => o.status), ["accepted", "canceled"]);
+});
+
 Deno.test("a reversal interrupted between its two orders resumes at the open, sending the close no more", async () => {
   const w = world({ broker: SHORT_5 });
   const s = w.signal();
-  w.broker.scriptSubmits({ kind: "accept" }, { kind: "crash", created: false });
+  w.broker.scriptSubmits({ kind: "accept", status: "filled" }, { kind: "crash", created: false });
 
   await assert.rejects(w.claimAndProcess(), ProcessDied);
   w.restartAfterCrash();
@@ -485,7 +532,76 @@ Deno.test("a reversal interrupted between its two orders resumes at the open, se
     s.open,
   ]);
   assert.equal(w.broker.orders.size, 2);
-  assert.deepEqual(w.store.ordersOf(s.id).map((o) => o.status), ["accepted", "accepted"]);
+  assert.deepEqual(w.store.ordersOf(s.id).map((o) => o.status), ["filled", "accepted"]);
+});
+
+Deno.test("an exit with open orders cancels them, waits until the broker reports them gone, then closes", async () => {
+  const w = world({
+    broker: {
+      positions: [{ symbol: "AAPL", qty: 5, avg_entry_price: 90 }],
+      open_orders: [{ id: "tp-1", side: "sell", qty: 5 }],
+    },
+  });
+  // The cancel is only requested: the order sits in pending_cancel for one more look.
+  let looks = 0;
+  w.broker.cancelOpenOrders = (symbol) => {
+    w.broker.calls.push({ op: "cancelOpenOrders", symbol });
+    return Promise.resolve(looks++ === 0 ? 1 : 0);
+  };
+  const s = w.signal({ ticker: "AAPL", action: "exit", price: 100 });
+
+  const first = await w.claimAndProcess();
+  assert.equal(first.status, "waiting");
+  assert.match(first.reason, /waiting for 1 open order\(s\) of AAPL to be canceled/);
+  assert.deepEqual(w.broker.submitted(), [], "no close while the legs hold the shares");
+  assert.equal(w.store.signals.get(s.id)?.plan?.cancel, "requested");
+
+  w.clock.advance(WAIT_POLL_MS);
+  assert.equal((await w.claimAndProcess()).status, "submitted");
+  assert.deepEqual(w.broker.submitted(), [s.close]);
+  assert.deepEqual(w.broker.callsOf("cancelOpenOrders").length, 2);
+});
+
+Deno.test("a close refused after its cancels fails unprotected, naming the position", async () => {
+  const w = world({
+    broker: {
+      positions: [{ symbol: "AAPL", qty: 5, avg_entry_price: 90 }],
+      open_orders: [{ id: "sl-1", side: "sell", qty: 5 }],
+    },
+  });
+  w.broker.scriptSubmits({ kind: "reject", message: "asset AAPL is not tradable", status: 403 });
+  const s = w.signal({ ticker: "AAPL", action: "exit", price: 100 });
+
+  const result = await w.claimAndProcess();
+  assert.equal(result.status, "failed");
+  assert.match(result.reason, /^unprotected: the close \(sell 5 AAPL\) was refused/);
+  assert.match(result.reason, /long 5 AAPL/);
+  assert.equal(w.store.signals.get(s.id)?.error_code, "unprotected");
+});
+
+Deno.test("a refusal for shares held by orders being canceled is a wait, and the close is sent again under its id", async () => {
+  const w = world({
+    broker: {
+      positions: [{ symbol: "AAPL", qty: 10, avg_entry_price: 90 }],
+      open_orders: [{ id: "tp-1", side: "sell", qty: 10 }],
+    },
+  });
+  w.broker.scriptSubmits({
+    kind: "reject",
+    status: 403,
+    message: "insufficient qty available for order (requested: 10, available: 0)",
+  });
+  const s = w.signal({ ticker: "AAPL", action: "exit", price: 100 });
+
+  const first = await w.claimAndProcess();
+  assert.equal(first.status, "waiting");
+  assert.match(first.reason, /held by orders being canceled/);
+  assert.equal(w.store.ordersOf(s.id)[0].status, "pending_submit");
+
+  w.clock.advance(WAIT_POLL_MS);
+  assert.equal((await w.claimAndProcess()).status, "submitted");
+  assert.deepEqual(w.broker.submitted(), [s.close, s.close]);
+  assert.equal(w.broker.orders.size, 1);
 });
 
 Deno.test("retries run out: the signal fails with retries_exhausted and the intent is never sent twice", async () => {

@@ -15,6 +15,10 @@ export const SignalErrorCode = {
   brokerRejected: "broker_rejected",
   /** Every order of the plan ended dead at the broker (canceled, expired, ...). */
   noLiveOrder: "no_live_order",
+  /** A step of the plan waited on the broker past `fill_wait_seconds`. */
+  planTimeout: "plan_timeout",
+  /** A close was refused after the position's protective orders were canceled. */
+  unprotected: "unprotected",
   /** A transient failure outlasted every attempt. */
   retriesExhausted: "retries_exhausted",
 } as const;

@@ -7,6 +7,7 @@ import type { SimBook, SimMarket } from "../_shared/broker/simulation.ts";
 import type { FinalSignalStatus, NotificationChannel } from "../_shared/vocabulary.ts";
 import type { PacingStore } from "../_shared/broker/db_pacer.ts";
 import type { AccountStore } from "./accounts.ts";
+import type { PlanState } from "./plan_state.ts";
 
 export type { OrderRow, SimBook, SimMarket };
 
@@ -19,6 +20,9 @@ export interface SignalRow {
   alert: NormalizedAlert;
   attempts: number;
   reason: string | null;
+  received_at: string;
+  /** Where the signal's plan stands between its steps (`webhook_signals.plan`), or null. */
+  plan: PlanState | null;
 }
 
 /** One claimed signal with everything needed to process it, from `claim_signals`. */
@@ -41,6 +45,15 @@ export interface OrderUpdate {
   filled_at?: string | null;
   broker_response?: unknown;
   error_message?: string;
+}
+
+/** One broker account's orders that are not final yet, from `orders_to_follow`. */
+export interface FollowGroup {
+  user_id: string;
+  broker_account_id: string;
+  /** The earliest submission among them. */
+  after: string;
+  orders: { client_order_id: string; status: string; filled_qty: number }[];
 }
 
 /** A notification delivery claimed for sending, from `claim_notifications`. */
@@ -75,6 +88,25 @@ export interface OrderStore {
     detail: unknown,
     intents: OrderIntent[],
   ): Promise<OrderRow[]>;
+  /** `recordDecision` for a plan with more than one step, with its state in the same call. */
+  recordPlan(
+    signalId: string,
+    broker: OrderRow["broker"],
+    detail: unknown,
+    intents: OrderIntent[],
+    plan: PlanState,
+  ): Promise<OrderRow[]>;
+  /** Records where the claimed signal's plan stands, before the step it describes runs. */
+  setSignalPlan(signalId: string, plan: PlanState): Promise<void>;
+  /** Parks the claimed signal as `waiting` for `delayMs`, without spending an attempt. */
+  waitSignal(signalId: string, delayMs: number, reason: string, plan: PlanState): Promise<void>;
+  /**
+   * Ends the claimed signal from its orders (`conclude_signal`): `submitted` while one is live,
+   * else filled, partially_filled, canceled, rejected or failed. Returns the status and reason.
+   */
+  concludeSignal(signalId: string, reason: string): Promise<{ status: string; reason: string }>;
+  /** The Alpaca orders to look at again, one group per broker account. */
+  ordersToFollow(limit: number): Promise<FollowGroup[]>;
   recordOrderUpdate(clientOrderId: string, update: OrderUpdate): Promise<OrderRow>;
   /** The order recorded under a client_order_id, or null. */
   orderByClientOrderId(clientOrderId: string): Promise<OrderRow | null>;
@@ -173,6 +205,34 @@ export function sqlOrderStore(pool: Sql): OrderStore {
       const [row] = await sql`select public.record_decision(
         ${signalId}, ${broker}::public.broker_kind, ${json(detail)}, ${json(intents)}) as o`;
       return (row.o as Record<string, unknown>[]).map(orderRow);
+    },
+    async recordPlan(signalId, broker, detail, intents, plan) {
+      const [row] = await sql`select public.record_plan(${signalId}, ${broker}::public.broker_kind,
+        ${json(detail)}, ${json(intents)}, ${json(plan)}) as o`;
+      return (row.o as Record<string, unknown>[]).map(orderRow);
+    },
+    async setSignalPlan(signalId, plan) {
+      await sql`select public.set_signal_plan(${signalId}, ${json(plan)})`;
+    },
+    async waitSignal(signalId, delayMs, reason, plan) {
+      await sql`select public.wait_signal(${signalId}, ${Math.round(delayMs)}, ${reason},
+        ${json(plan)})`;
+    },
+    async concludeSignal(signalId, reason) {
+      const [row] = await sql`select public.conclude_signal(${signalId}, ${reason}) as s`;
+      const s = row.s as { status: string; reason: string } | null;
+      if (!s) throw new Error(`signal ${signalId} could not be concluded`);
+      return { status: s.status, reason: s.reason };
+    },
+    async ordersToFollow(limit) {
+      const rows = await sql`select g from public.orders_to_follow(${limit}) g`;
+      return rows.map((r) => {
+        const g = r.g as FollowGroup;
+        return {
+          ...g,
+          orders: g.orders.map((o) => ({ ...o, filled_qty: num(o.filled_qty) ?? 0 })),
+        };
+      });
     },
     async recordOrderUpdate(clientOrderId, update) {
       const [row] = await sql`select public.record_order_update(

@@ -8,9 +8,12 @@ import type { OrderIntent, PositionSnapshot, Snapshot } from "../_shared/engine/
 import { type Broker, BrokerError, type BrokerOrder } from "../_shared/broker/types.ts";
 import type { NormalizedAlert } from "../_shared/alert/types.ts";
 import { Constants } from "../_shared/database.types.ts";
+import { orderStatusesThatNeverFill } from "../_shared/vocabulary.ts";
+import type { PlanState } from "./plan_state.ts";
 import type {
   ClaimedSignal,
   FinalStatus,
+  FollowGroup,
   OrderRow,
   OrderStore,
   OrderUpdate,
@@ -80,6 +83,7 @@ export interface FakeSignal {
   next_attempt_at: number | null;
   claimed_at: number | null;
   processed_at: number | null;
+  plan?: PlanState | null;
 }
 
 /** A `webhook_configs` row, as far as `claim_signals` returns it. */
@@ -109,6 +113,7 @@ export interface FakeEvent {
 }
 
 const ORDER_STATUSES: ReadonlySet<string> = new Set(Constants.public.Enums.order_status);
+const NEVER_FILLS: ReadonlySet<string> = new Set(orderStatusesThatNeverFill);
 const SIGNAL_STATUSES: ReadonlySet<string> = new Set(Constants.public.Enums.signal_status);
 
 /**
@@ -117,18 +122,19 @@ const SIGNAL_STATUSES: ReadonlySet<string> = new Set(Constants.public.Enums.sign
  */
 export function signalTransitions(): ReadonlySet<string> {
   const dir = new URL("../../migrations/", import.meta.url);
+  const pairs = new Set<string>();
   for (const entry of [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.name.endsWith(".sql")) continue;
     const sql = Deno.readTextFileSync(new URL(entry.name, dir));
-    const insert = sql.match(
-      /insert into public\.signal_status_transitions\s*\(from_status, to_status\) values([^;]*);/,
+    const inserts = sql.matchAll(
+      /insert into public\.signal_status_transitions\s*\(from_status, to_status\) values([^;]*);/g,
     );
-    if (!insert) continue;
-    const pairs = [...insert[1].matchAll(/\('(\w+)',\s*'(\w+)'\)/g)].map((m) => `${m[1]}>${m[2]}`);
-    if (pairs.length === 0) break;
-    return new Set(pairs);
+    for (const insert of inserts) {
+      for (const m of insert[1].matchAll(/\('(\w+)',\s*'(\w+)'\)/g)) pairs.add(`${m[1]}>${m[2]}`);
+    }
   }
-  throw new Error("no migration inserts into signal_status_transitions");
+  if (pairs.size === 0) throw new Error("no migration inserts into signal_status_transitions");
+  return pairs;
 }
 
 let transitions: ReadonlySet<string> | undefined;
@@ -280,6 +286,8 @@ export class FakeOrderStore implements OrderStore {
       alert: signal.alert,
       attempts: signal.attempts,
       reason: signal.reason,
+      received_at: new Date(signal.received_at).toISOString(),
+      plan: signal.plan ?? null,
     };
     return {
       signal: row,
@@ -305,12 +313,17 @@ export class FakeOrderStore implements OrderStore {
       const all = [...this.signals.values()];
       if (signalId !== null) {
         picked = all.filter((s) =>
-          s.id === signalId && (s.status === "queued" || s.status === "retrying" || stale(s))
+          s.id === signalId &&
+          (s.status === "queued" || s.status === "retrying" || stale(s) ||
+            (s.status === "waiting" && (s.next_attempt_at ?? now) <= now))
         );
       } else {
         const due = (s: FakeSignal) => s.next_attempt_at ?? s.received_at;
         picked = all
-          .filter((s) => (s.status === "queued" || s.status === "retrying") && due(s) <= now)
+          .filter((s) =>
+            (s.status === "queued" || s.status === "retrying" || s.status === "waiting") &&
+            due(s) <= now
+          )
           .sort((a, b) => due(a) - due(b))
           .slice(0, Math.max(limit, 0));
         if (picked.length < limit) {
@@ -321,9 +334,10 @@ export class FakeOrderStore implements OrderStore {
         }
       }
       return picked.map((s) => {
+        // Resuming a wait is not another attempt.
+        if (s.status !== "waiting") s.attempts += 1;
         this.#setStatus(s, "processing");
         s.claimed_at = now;
-        s.attempts += 1;
         this.#signalEvent(s);
         return this.#claimed(s);
       });
@@ -463,6 +477,92 @@ export class FakeOrderStore implements OrderStore {
     });
   }
 
+  recordPlan(
+    signalId: string,
+    broker: OrderRow["broker"],
+    detail: unknown,
+    intents: OrderIntent[],
+    plan: PlanState,
+  ) {
+    return this.#call("recordPlan", () => {
+      intents.forEach(checkIntent);
+      const s = this.signals.get(signalId);
+      if (s && s.status === "processing") s.plan = structuredClone(plan);
+    }).then(() => this.recordDecision(signalId, broker, detail, intents));
+  }
+
+  setSignalPlan(signalId: string, plan: PlanState) {
+    return this.#call("setSignalPlan", () => {
+      const s = this.signals.get(signalId);
+      if (s && s.status === "processing") s.plan = structuredClone(plan);
+    });
+  }
+
+  /** As `wait_signal`: parked, no attempt spent, the plan's state kept. */
+  waitSignal(signalId: string, delayMs: number, reason: string, plan: PlanState) {
+    return this.#call("waitSignal", () => {
+      const s = this.signals.get(signalId);
+      if (!s || s.status !== "processing") return;
+      this.#setStatus(s, "waiting");
+      s.reason = reason;
+      s.plan = structuredClone(plan);
+      s.next_attempt_at = this.clock.now() + Math.max(Math.round(delayMs), 0);
+      this.#signalEvent(s);
+    });
+  }
+
+  /** As `conclude_signal` (signal_conclusion migration), called with a reason. */
+  concludeSignal(signalId: string, reason: string) {
+    return this.#call("concludeSignal", () => {
+      const s = this.signals.get(signalId);
+      if (!s) throw new Error(`signal ${signalId} could not be concluded`);
+      const orders = this.ordersOf(signalId);
+      const final = (o: OrderRow) => o.status === "filled" || NEVER_FILLS.has(o.status);
+      const rejected = orders.find((o) => o.status === "rejected");
+      const rejectedWhy = rejected?.error_message ?? "the broker rejected the order";
+      const anyFill = orders.some((o) => o.filled_qty > 0);
+      let status: string;
+      let why = reason;
+      let code: string | null = null;
+      if (orders.length === 0 || orders.some((o) => !final(o))) {
+        status = "submitted";
+        if (rejected) why += `; a later order was rejected by the broker: ${rejectedWhy}`;
+      } else if (orders.every((o) => o.status === "filled")) {
+        status = "filled";
+      } else if (!anyFill && rejected) {
+        status = "rejected";
+        code = "broker_rejected";
+        why = `broker rejected the order: ${rejectedWhy}`;
+      } else if (!anyFill && orders.some((o) => o.status === "failed")) {
+        status = "failed";
+        code = "no_live_order";
+        why += "; no order is live at the broker";
+      } else {
+        status = anyFill ? "partially_filled" : "canceled";
+        if (rejected && anyFill) {
+          why += `; a later order was rejected by the broker: ${rejectedWhy}`;
+        }
+        why += `; ${
+          orders.map((o) => `${o.purpose} ${o.side} ${o.symbol}: ${o.status}`).join("; ")
+        }`;
+      }
+      this.#setStatus(s, status);
+      s.reason = why;
+      if (code) {
+        s.error_code = code;
+        s.error_message = rejected ? rejectedWhy : "no order of the plan is live at the broker";
+      }
+      s.processed_at = this.clock.now();
+      s.next_attempt_at = null;
+      this.#signalEvent(s);
+      return { status, reason: why };
+    });
+  }
+
+  ordersToFollow(): Promise<FollowGroup[]> {
+    return this.#call("ordersToFollow", () => []);
+  }
+
   simFillOrder(): Promise<OrderRow> {
     return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
   }
@@ -545,6 +645,8 @@ export type BrokerCall =
   | { op: "snapshot"; symbol: string; clock: boolean }
   | { op: "positions" }
   | { op: "cancelOpenOrders"; symbol: string }
+  | { op: "listOrders" }
+  | { op: "clock" }
   | { op: "submit"; client_order_id: string; intent: OrderIntent; answer: string }
   | { op: "findByClientOrderId"; client_order_id: string; answer: string };
 
@@ -640,9 +742,33 @@ export class FakeBroker implements Broker {
     await Promise.resolve();
     this.lifeline.check();
     this.calls.push({ op: "cancelOpenOrders", symbol });
-    const n = this.state.open_orders.length;
+    // Cancelled at once: none is still open (a test that wants pending cancels replaces this).
     this.state.open_orders = [];
-    return n;
+    return 0;
+  }
+
+  async listOrders(): Promise<BrokerOrder[]> {
+    await Promise.resolve();
+    this.lifeline.check();
+    this.calls.push({ op: "listOrders" });
+    return structuredClone([...this.orders.values()]);
+  }
+
+  async clock(): Promise<NonNullable<Snapshot["clock"]>> {
+    await Promise.resolve();
+    this.lifeline.check();
+    this.calls.push({ op: "clock" });
+    return structuredClone(this.state.clock);
+  }
+
+  /** The broker fills an order it holds, as a later fill at Alpaca. */
+  fill(clientOrderId: string, price = 100): void {
+    const order = this.orders.get(clientOrderId);
+    if (!order) throw new Error(`no order ${clientOrderId} at the fake broker`);
+    order.status = "filled";
+    order.filled_qty = order.qty ?? 0;
+    order.filled_avg_price = price;
+    order.filled_at = "2026-03-02T15:00:01Z";
   }
 
   async submit(intent: OrderIntent): Promise<BrokerOrder> {

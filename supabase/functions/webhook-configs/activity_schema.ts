@@ -63,6 +63,27 @@ export const orderSchema = z.strictObject({
   error_message: z.string().nullable(),
   created_at: timestamp,
   updated_at: timestamp,
+  slippage: amount.meta({
+    description: "What the fill cost against the alert's price, per share (or coin) in price " +
+      "units: `filled_avg_price - price` for a buy, `price - filled_avg_price` for a sell, " +
+      "where `price` is the signal's. Positive cost the trader, negative was an improvement. " +
+      "Times `filled_qty` it is the cost in the quote currency; over the signal's `price` it " +
+      "is a fraction (×10,000 for basis points). Null unless both the signal has a price and " +
+      "the order a fill.",
+  }),
+  latency_ms: z.strictObject({
+    accepted: amount.meta({
+      description: "Milliseconds from the alert's `received_at` to the order's `submitted_at`.",
+    }),
+    filled: amount.meta({
+      description: "Milliseconds from the alert's `received_at` to the order's `filled_at`.",
+    }),
+  }).meta({
+    description: "How long the alert took to reach the broker and to fill, to the microsecond " +
+      "(0.001 ms); each null while its timestamp is. `submitted_at` and `filled_at` are the " +
+      "broker's clock and `received_at` ours, so the numbers are kept signed, never clamped: " +
+      "a negative value means the two clocks disagree by more than the latency.",
+  }),
 });
 export type Order = z.infer<typeof orderSchema>;
 

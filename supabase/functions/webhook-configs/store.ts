@@ -75,7 +75,29 @@ const ORDER_COLUMNS = [
   "error_message",
   iso("created_at"),
   iso("updated_at"),
+  // What the alert cost and how long it took, against the signal's price and receipt. One
+  // definition for every order list; `orderSchema` documents the meaning.
+  `case when signal.price is null or filled_avg_price is null then null
+        when side = 'buy' then (filled_avg_price - signal.price)::float8
+        else (signal.price - filled_avg_price)::float8 end as slippage`,
+  `json_build_object(
+     'accepted', ${millisecondsSinceReceipt("submitted_at")},
+     'filled', ${millisecondsSinceReceipt("filled_at")}) as latency_ms`,
 ].join(", ");
+
+/** Milliseconds from the signal's receipt to `column`, signed, to 0.001 ms; null without it. */
+function millisecondsSinceReceipt(column: string): string {
+  return `round(extract(epoch from (${column} - signal.received_at)) * 1000, 3)::float8`;
+}
+
+/**
+ * The orders with their signal's price and receipt (row-level security lets an owner read
+ * both), for the columns above.
+ */
+const ORDERS_WITH_SIGNAL = `public.orders
+  left join lateral (
+    select s.price, s.received_at from public.webhook_signals s where s.id = orders.signal_id
+  ) as signal on true`;
 
 /**
  * The caller's configs, newest first: at most `limit` (the quota, which the database holds
@@ -194,7 +216,7 @@ export async function selectSignals(tx: Tx, id: string, page: PageQuery): Promis
 export async function selectOrders(tx: Tx, id: string, page: PageQuery): Promise<Order[]> {
   const before = page.before ?? null;
   return await tx<Order[]>`
-    select ${tx.unsafe(ORDER_COLUMNS)} from public.orders
+    select ${tx.unsafe(ORDER_COLUMNS)} from ${tx.unsafe(ORDERS_WITH_SIGNAL)}
      where origin_config_id = ${id}
        and (${before}::text is null or created_at < ${before}::text::timestamptz)
      order by created_at desc, id desc
@@ -224,7 +246,7 @@ export async function selectSignalEvents(tx: Tx, signalId: string): Promise<Sign
 /** A signal's orders, oldest first. */
 export async function selectSignalOrders(tx: Tx, signalId: string): Promise<Order[]> {
   return await tx<Order[]>`
-    select ${tx.unsafe(ORDER_COLUMNS)} from public.orders
+    select ${tx.unsafe(ORDER_COLUMNS)} from ${tx.unsafe(ORDERS_WITH_SIGNAL)}
      where signal_id = ${signalId}
      order by created_at, id`;
 }

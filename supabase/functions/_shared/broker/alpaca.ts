@@ -171,20 +171,40 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
 
     async cancelOpenOrders(symbol: string): Promise<number> {
       const open = await listOpenOrders(symbol);
-      const cancelled = await Promise.all(open.map((order) =>
+      const toCancel = open.filter((order) => order.status !== "pending_cancel");
+      if (toCancel.length === 0) return open.length;
+      await Promise.all(toCancel.map((order) =>
         call(async () => {
           await (await orders.deleteOrderByOrderIDRaw({ orderId: order.broker_order_id })).value();
-          return true;
         }).catch((err) => {
           // Already filled, cancelled, or cancelled with its bracket parent: nothing left to do.
-          if (err instanceof BrokerError && (err.status === 404 || err.status === 422)) {
-            return false;
-          }
+          if (err instanceof BrokerError && (err.status === 404 || err.status === 422)) return;
           throw err;
         })
       ));
-      return cancelled.filter(Boolean).length;
+      // A 204 only says the cancel was requested: what is still open is what the broker says.
+      return (await listOpenOrders(symbol)).length;
     },
+
+    listOrders: (after: string) =>
+      call(async () => {
+        const list = await body(orders.getAllOrdersRaw({
+          status: "all",
+          after,
+          direction: "asc",
+          nested: true,
+          limit: MAX_ORDERS_PAGE,
+        }));
+        if (!Array.isArray(list)) throw new TypeError("alpaca orders is not a list");
+        return list.map(fromAlpacaOrder);
+      }),
+
+    clock: () =>
+      call(async () => {
+        const clock = fromAlpacaClock(await body(clocks.legacyClockRaw()));
+        if (!clock) throw new TypeError("alpaca clock is not a clock");
+        return clock;
+      }),
 
     async submit(intent: OrderIntent): Promise<BrokerOrder> {
       const postOrderRequest = toPostOrderRequest(intent);

@@ -137,6 +137,12 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
     cancelOpenOrders: (symbol: string): Promise<number> =>
       store.simCancelOpenOrders(configId, symbol),
 
+    // Nothing of the simulation is at a broker to follow.
+    listOrders: (): Promise<BrokerOrder[]> => Promise.resolve([]),
+
+    // The simulated market never closes.
+    clock: () => Promise.resolve({ is_open: true, timestamp: now().toISOString() }),
+
     async submit(intent: OrderIntent): Promise<BrokerOrder> {
       const price = usablePrice(options.price);
       // A resting order needs no price now: a later one fills it.

@@ -50,7 +50,19 @@ export interface Broker {
     options?: { clock?: boolean },
   ): Promise<Omit<Snapshot, "orders_today">>;
   positions(): Promise<PositionSnapshot[]>;
+  /**
+   * Asks the broker to cancel every open order in the symbol that is not already being
+   * canceled, and resolves to how many are still open afterwards (`pending_cancel` included):
+   * 0 when the symbol is clear. Asking again while cancels are pending sends nothing new.
+   */
   cancelOpenOrders(symbol: string): Promise<number>;
+  /**
+   * The orders submitted after `after` (an ISO timestamp), in any status, oldest first: one
+   * listing request, at most `MAX_ORDERS_PAGE` orders (the drain follows the rest next time).
+   */
+  listOrders(after: string): Promise<BrokerOrder[]>;
+  /** The market clock, as the broker reports it. */
+  clock(): Promise<NonNullable<Snapshot["clock"]>>;
   submit(intent: OrderIntent): Promise<BrokerOrder>;
   /** The order with this client_order_id, or null when the broker has none. */
   findByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null>;

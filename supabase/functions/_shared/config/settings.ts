@@ -63,9 +63,17 @@ export const settingsSchema = z.strictObject({
    * its own token (docs/interface.md section 3). Off unless the owner turns it on.
    */
   accept_legacy_passphrase: z.boolean(),
+  /**
+   * How long a step of a multi-step plan waits on the broker (a cancel to complete, a close
+   * to fill) before the signal fails naming the step (docs/interface.md section 6).
+   */
+  fill_wait_seconds: z.number().int().min(5).max(3600),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/** How long a plan's wait lasts unless the webhook says otherwise. */
+export const DEFAULT_FILL_WAIT_SECONDS = 120;
 
 /**
  * Maps `POSITION_SIZING_METHOD` to a sizing method; `fixed` means `fixed_quantity`. Any other
@@ -106,6 +114,7 @@ export function defaultSettings(env: FunctionEnv): Settings {
     default_time_in_force: "day",
     broker_account_id: null,
     accept_legacy_passphrase: false,
+    fill_wait_seconds: DEFAULT_FILL_WAIT_SECONDS,
   };
 }
 

@@ -141,6 +141,7 @@ Deno.test("a response with an extra field, a wrong shape or an undocumented stat
       default_time_in_force: "day",
       broker_account_id: null,
       accept_legacy_passphrase: false,
+      fill_wait_seconds: 120,
     },
     created_at: "2026-11-22T03:11:45.924647Z",
     updated_at: "2026-11-22T03:11:45.924647Z",
