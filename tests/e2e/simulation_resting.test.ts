@@ -26,6 +26,7 @@ interface ListedOrder {
   limit_price: number | null;
   stop_price: number | null;
   error_message: string | null;
+  broker_response: { legs?: { type: string; status: string; filled_avg_price: number | null }[] };
 }
 
 /** The config's orders as its owner lists them (`GET .../orders`), oldest first. */
@@ -45,6 +46,11 @@ function summary(orders: ListedOrder[]) {
     o.filled_qty,
     o.filled_avg_price,
   ]);
+}
+
+/** An entry's legs as [type, status, fill price], as the user reads them in `legs`. */
+function legs(order: ListedOrder) {
+  return (order.broker_response.legs ?? []).map((l) => [l.type, l.status, l.filled_avg_price]);
 }
 
 /** Sends an alert and waits until process-order has ended its signal. */
@@ -78,6 +84,7 @@ Deno.test("a limit buy below the market rests, then fills at its limit when a la
     ["filled", 3, 95],
   );
   assert.deepEqual(others, [], "the later buy found the position held and placed nothing");
+  assert.equal((await waitForSignal(entry, ["filled"])).status, "filled", "its signal ends filled");
   assert.deepEqual(await positionOf(config.id, "AAPL"), {
     qty: 3,
     avg_entry_price: 95,
@@ -97,11 +104,10 @@ Deno.test("a bracket's legs rest after the entry fills; the take profit fills an
       stop_loss: { stop_price: 90 },
     }),
   );
-  assert.deepEqual(summary(await listedOrders(config)), [
-    ["o", "buy", "market", "filled", 2, 100],
-    ["tp", "sell", "limit", "new", 0, null],
-    ["sl", "sell", "stop", "new", 0, null],
-  ]);
+  const [placed] = await listedOrders(config);
+  assert.deepEqual(summary([placed]), [["o", "buy", "market", "filled", 2, 100]]);
+  assert.deepEqual(legs(placed), [["limit", "new", null], ["stop", "new", null]]);
+  assert.equal((await waitForSignal(entry)).status, "filled", "the entry itself filled");
   assert.deepEqual(await positionOf(config.id, "AAPL"), {
     qty: 2,
     avg_entry_price: 100,
@@ -111,15 +117,18 @@ Deno.test("a bracket's legs rest after the entry fills; the take profit fills an
   // An add at 105 crosses neither leg; the resting sells make it a wash trade, so it waits.
   const between = await sendAlert(config, alert({ action: "add", price: 105 }));
   assert.equal((await waitForSignal(between)).status, "rejected");
-  assert.deepEqual((await listedOrders(config)).map((o) => o.status), ["filled", "new", "new"]);
+  assert.deepEqual(legs((await listedOrders(config))[0]), [
+    ["limit", "new", null],
+    ["stop", "new", null],
+  ]);
 
   // 111 is above the take profit: it fills at its limit and the stop loss is canceled.
   await settled(config, alert({ action: "add", price: 111 }));
-  const [, tp, sl] = await listedOrders(config);
-  assert.equal(tp.signal_id, entry);
-  assert.deepEqual([tp.status, tp.filled_qty, tp.filled_avg_price], ["filled", 2, 110]);
-  assert.equal(sl.status, "canceled");
-  assert.match(sl.error_message ?? "", /other leg .*-tp\) filled/);
+  const [withLegs, tp, ...rest] = await listedOrders(config);
+  assert.deepEqual(legs(withLegs), [["limit", "filled", 110], ["stop", "canceled", null]]);
+  assert.equal(tp.signal_id, entry, "the take profit's fill is an order of the entry's signal");
+  assert.deepEqual(summary([tp]), [["tp", "sell", "limit", "filled", 2, 110]]);
+  assert.deepEqual(rest, [], "the add found nothing to add to");
   assert.deepEqual(await positionOf(config.id, "AAPL"), {
     qty: 0,
     avg_entry_price: null,
@@ -161,13 +170,14 @@ Deno.test("an exit cancels the resting legs first, then closes at the alert's pr
     }),
   );
   const exit = await settled(config, alert({ action: "exit", quantity: undefined, price: 101 }));
-  assert.deepEqual(summary(await listedOrders(config)), [
+  const orders = await listedOrders(config);
+  assert.deepEqual(summary(orders), [
     ["o", "buy", "market", "filled", 2, 100],
-    ["tp", "sell", "limit", "canceled", 0, null],
-    ["sl", "sell", "stop", "canceled", 0, null],
     ["c", "sell", "market", "filled", 2, 101],
   ]);
-  assert.equal((await listedOrders(config))[3].signal_id, exit);
+  assert.deepEqual(legs(orders[0]), [["limit", "canceled", null], ["stop", "canceled", null]]);
+  assert.equal(orders[1].signal_id, exit);
+  assert.equal((await waitForSignal(exit)).status, "filled");
   assert.deepEqual(await positionOf(config.id, "AAPL"), {
     qty: 0,
     avg_entry_price: null,

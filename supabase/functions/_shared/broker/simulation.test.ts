@@ -121,7 +121,7 @@ Deno.test("a snapshot first crosses the symbol's resting orders with the signal 
 Deno.test("cancelOpenOrders cancels the config's resting orders for the symbol", async () => {
   const s = store();
   const broker = createSimulationBroker({ configId: "c1", price: 1, equity: 1, store: s });
-  assert.equal(await broker.cancelOpenOrders("AAPL"), 1);
+  assert.equal(await broker.cancelOpenOrders("AAPL"), 0, "none is left open");
   assert.deepEqual(s.cancels, [["c1", "AAPL"]]);
 });
 

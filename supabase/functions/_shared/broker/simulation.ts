@@ -134,8 +134,11 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
 
     positions: (): Promise<PositionSnapshot[]> => store.simPositions(configId),
 
-    cancelOpenOrders: (symbol: string): Promise<number> =>
-      store.simCancelOpenOrders(configId, symbol),
+    async cancelOpenOrders(symbol: string): Promise<number> {
+      // The simulated broker cancels at once: nothing of the symbol is left open.
+      await store.simCancelOpenOrders(configId, symbol);
+      return 0;
+    },
 
     // Nothing of the simulation is at a broker to follow.
     listOrders: (): Promise<BrokerOrder[]> => Promise.resolve([]),
