@@ -167,14 +167,14 @@ isOneToOne: false
                   ]
                 },"sim_orders": {
                   Row: {
-                    "config_id": string,"created_at": string,"open": boolean,"order_id": string,"parent_order_id": string | null,"stop_reached": boolean,"symbol": string,"trail_percent": number | null,"trail_price": number | null,"watermark": number | null
+                    "config_id": string,"created_at": string,"filled_avg_price": number | null,"id": string,"leg": string | null,"limit_price": number | null,"order_id": string | null,"order_type": string,"parent_order_id": string | null,"qty": number | null,"side": string,"status": string,"stop_price": number | null,"stop_reached": boolean,"symbol": string,"trail_percent": number | null,"trail_price": number | null,"watermark": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "config_id": string,"created_at"?: string,"open"?: boolean,"order_id": string,"parent_order_id"?: string | null,"stop_reached"?: boolean,"symbol": string,"trail_percent"?: number | null,"trail_price"?: number | null,"watermark"?: number | null
+                    "config_id": string,"created_at"?: string,"filled_avg_price"?: number | null,"id"?: string,"leg"?: string | null,"limit_price"?: number | null,"order_id"?: string | null,"order_type": string,"parent_order_id"?: string | null,"qty"?: number | null,"side": string,"status"?: string,"stop_price"?: number | null,"stop_reached"?: boolean,"symbol": string,"trail_percent"?: number | null,"trail_price"?: number | null,"watermark"?: number | null
                   }
                   Update: {
-                    "config_id"?: string,"created_at"?: string,"open"?: boolean,"order_id"?: string,"parent_order_id"?: string | null,"stop_reached"?: boolean,"symbol"?: string,"trail_percent"?: number | null,"trail_price"?: number | null,"watermark"?: number | null
+                    "config_id"?: string,"created_at"?: string,"filled_avg_price"?: number | null,"id"?: string,"leg"?: string | null,"limit_price"?: number | null,"order_id"?: string | null,"order_type"?: string,"parent_order_id"?: string | null,"qty"?: number | null,"side"?: string,"status"?: string,"stop_price"?: number | null,"stop_reached"?: boolean,"symbol"?: string,"trail_percent"?: number | null,"trail_price"?: number | null,"watermark"?: number | null
                   }
                   Relationships: [
                     {
@@ -351,7 +351,7 @@ isOneToOne: false
 { Args: { "p_config_id": string,"p_symbol": string }; Returns: Json
                            },
 "sim_cancel":
-{ Args: { "p_order_ids": (string)[],"p_reason": string }; Returns: number
+{ Args: { "p_ids": (string)[],"p_reason": string }; Returns: number
                            },
 "sim_cancel_open_orders":
 { Args: { "p_config_id": string,"p_symbol": string }; Returns: number
@@ -360,7 +360,7 @@ isOneToOne: false
 { Args: { "p_config_id": string,"p_price": number,"p_symbol": string }; Returns: Json
                            },
 "sim_fill":
-{ Args: { "p_order_id": string,"p_price": number }; Returns: undefined
+{ Args: { "p_id": string,"p_price": number }; Returns: undefined
                            },
 "sim_fill_order":
 { Args: { "p_client_order_id": string,"p_price": number }; Returns: Json
@@ -371,16 +371,14 @@ isOneToOne: false
 "sim_market":
 { Args: { "p_config_id": string,"p_price": number,"p_symbol": string }; Returns: Json
                            },
-"sim_open_books":
-{ Args: Record<PropertyKey, never>; Returns: {
-              "config_id": string,"symbol": string
-            }[]
+"sim_refresh_legs":
+{ Args: { "p_parent_id": string }; Returns: undefined
                            },
 "sim_submit":
 { Args: { "p_client_order_id": string,"p_price": number }; Returns: Json
                            },
 "sim_try_fill":
-{ Args: { "p_marketable": boolean,"p_order_id": string,"p_price": number }; Returns: boolean
+{ Args: { "p_id": string,"p_marketable": boolean,"p_price": number }; Returns: boolean
                            },
 "take_broker_requests":
 { Args: { "p_account": string,"p_limit"?: number,"p_max_flight"?: string,"p_n": number,"p_window"?: string }; Returns: Json
