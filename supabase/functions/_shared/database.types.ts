@@ -165,6 +165,38 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"sim_orders": {
+                  Row: {
+                    "config_id": string,"created_at": string,"filled_avg_price": number | null,"id": string,"leg": string | null,"limit_price": number | null,"order_id": string | null,"order_type": string,"parent_order_id": string | null,"qty": number | null,"side": string,"status": string,"stop_price": number | null,"stop_reached": boolean,"symbol": string,"trail_percent": number | null,"trail_price": number | null,"watermark": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "config_id": string,"created_at"?: string,"filled_avg_price"?: number | null,"id"?: string,"leg"?: string | null,"limit_price"?: number | null,"order_id"?: string | null,"order_type": string,"parent_order_id"?: string | null,"qty"?: number | null,"side": string,"status"?: string,"stop_price"?: number | null,"stop_reached"?: boolean,"symbol": string,"trail_percent"?: number | null,"trail_price"?: number | null,"watermark"?: number | null
+                  }
+                  Update: {
+                    "config_id"?: string,"created_at"?: string,"filled_avg_price"?: number | null,"id"?: string,"leg"?: string | null,"limit_price"?: number | null,"order_id"?: string | null,"order_type"?: string,"parent_order_id"?: string | null,"qty"?: number | null,"side"?: string,"status"?: string,"stop_price"?: number | null,"stop_reached"?: boolean,"symbol"?: string,"trail_percent"?: number | null,"trail_price"?: number | null,"watermark"?: number | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "sim_orders_config_id_fkey"
+      columns: ["config_id"]
+isOneToOne: false
+      referencedRelation: "webhook_configs"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "sim_orders_order_id_fkey"
+      columns: ["order_id"]
+isOneToOne: true
+      referencedRelation: "orders"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "sim_orders_parent_order_id_fkey"
+      columns: ["parent_order_id"]
+isOneToOne: false
+      referencedRelation: "orders"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"webhook_configs": {
                   Row: {
                     "created_at": string,"description": string | null,"id": string,"is_active": boolean,"name": string,"notification_preferences": NonNullable<Json>,"security_token_hash": string,"settings": NonNullable<Json>,"updated_at": string,"user_id": string,"webhook_url": string | null
@@ -318,8 +350,35 @@ isOneToOne: false
 "sim_book":
 { Args: { "p_config_id": string,"p_symbol": string }; Returns: Json
                            },
+"sim_cancel":
+{ Args: { "p_ids": (string)[],"p_reason": string }; Returns: number
+                           },
+"sim_cancel_open_orders":
+{ Args: { "p_config_id": string,"p_symbol": string }; Returns: number
+                           },
+"sim_cross":
+{ Args: { "p_config_id": string,"p_price": number,"p_symbol": string }; Returns: Json
+                           },
+"sim_fill":
+{ Args: { "p_id": string,"p_price": number }; Returns: undefined
+                           },
 "sim_fill_order":
 { Args: { "p_client_order_id": string,"p_price": number }; Returns: Json
+                           },
+"sim_lock_book":
+{ Args: { "p_config_id": string,"p_symbol": string }; Returns: undefined
+                           },
+"sim_market":
+{ Args: { "p_config_id": string,"p_price": number,"p_symbol": string }; Returns: Json
+                           },
+"sim_refresh_legs":
+{ Args: { "p_parent_id": string }; Returns: undefined
+                           },
+"sim_submit":
+{ Args: { "p_client_order_id": string,"p_price": number }; Returns: Json
+                           },
+"sim_try_fill":
+{ Args: { "p_id": string,"p_marketable": boolean,"p_price": number }; Returns: boolean
                            },
 "take_broker_requests":
 { Args: { "p_account": string,"p_limit"?: number,"p_max_flight"?: string,"p_n": number,"p_window"?: string }; Returns: Json

@@ -3,13 +3,13 @@ import { json, oneRoundTrip } from "../_shared/db/one_round_trip.ts";
 import type { NormalizedAlert } from "../_shared/alert/types.ts";
 import type { OrderIntent, PositionSnapshot } from "../_shared/engine/types.ts";
 import type { OrderRow } from "../_shared/broker/types.ts";
-import type { SimBook } from "../_shared/broker/simulation.ts";
+import type { SimBook, SimMarket } from "../_shared/broker/simulation.ts";
 import type { FinalSignalStatus, NotificationChannel } from "../_shared/vocabulary.ts";
 import type { PacingStore } from "../_shared/broker/db_pacer.ts";
 import type { AccountStore } from "./accounts.ts";
 import type { PlanState } from "./plan_state.ts";
 
-export type { OrderRow, SimBook };
+export type { OrderRow, SimBook, SimMarket };
 
 /** The signal columns process-order reads, as `claim_signals` returns them. */
 export interface SignalRow {
@@ -122,6 +122,17 @@ export interface OrderStore {
   parkSignal(signalId: string, delayMs: number, reason: string): Promise<void>;
   simFillOrder(clientOrderId: string, price: number): Promise<OrderRow>;
   simBook(configId: string, symbol: string): Promise<SimBook>;
+  /** Crosses the symbol's resting simulated orders with `price` (if any), then reads the book. */
+  simMarket(configId: string, symbol: string, price: number | null): Promise<SimMarket>;
+  /** Places a recorded simulated order: market fills, others rest unless `price` crosses. */
+  simSubmit(clientOrderId: string, price: number | null): Promise<OrderRow>;
+  simCancelOpenOrders(configId: string, symbol: string): Promise<number>;
+  /**
+   * A later price for a symbol reaches the config's simulated book (`sim_cross`): the resting
+   * orders it crosses fill. Returns the orders it filled or canceled. For the drain to call
+   * with the latest trade of a simulated webhook with a broker account.
+   */
+  simCross(configId: string, symbol: string, price: number): Promise<OrderRow[]>;
   /** The config's non-zero simulated positions. */
   simPositions(configId: string): Promise<PositionSnapshot[]>;
   /** The price of the config's latest simulated fill in the symbol, or null. */
@@ -148,6 +159,23 @@ function orderRow(json: Record<string, unknown>): OrderRow {
     filled_qty: num(json.filled_qty) ?? 0,
     filled_avg_price: num(json.filled_avg_price),
   } as unknown as OrderRow;
+}
+
+/** A `sim_book` answer, numerics as numbers. */
+// deno-lint-ignore no-explicit-any -- jsonb from postgres.js, read field by field
+function simBookFrom(b: any): SimBook {
+  return {
+    position: b.position
+      ? {
+        symbol: b.position.symbol,
+        qty: num(b.position.qty) ?? 0,
+        avg_entry_price: num(b.position.avg_entry_price),
+      }
+      : null,
+    open_positions_count: Number(b.open_positions_count),
+    realized_pnl: num(b.realized_pnl) ?? 0,
+    capital_in_use: num(b.capital_in_use) ?? 0,
+  };
 }
 
 /** The store on a postgres.js pool that connects with the service role's privileges. */
@@ -236,18 +264,14 @@ export function sqlOrderStore(pool: Sql): OrderStore {
     },
     async simBook(configId, symbol) {
       const [row] = await sql`select public.sim_book(${configId}, ${symbol}) as b`;
-      const b = row.b;
+      return simBookFrom(row.b);
+    },
+    async simMarket(configId, symbol, price) {
+      const [row] = await sql`select public.sim_market(${configId}, ${symbol}, ${price}) as b`;
+      const open = row.b.open_orders as { id: string; side: "buy" | "sell"; qty: unknown }[];
       return {
-        position: b.position
-          ? {
-            symbol: b.position.symbol,
-            qty: num(b.position.qty) ?? 0,
-            avg_entry_price: num(b.position.avg_entry_price),
-          }
-          : null,
-        open_positions_count: Number(b.open_positions_count),
-        realized_pnl: num(b.realized_pnl) ?? 0,
-        capital_in_use: num(b.capital_in_use) ?? 0,
+        ...simBookFrom(row.b),
+        open_orders: open.map((o) => ({ id: o.id, side: o.side, qty: num(o.qty) })),
       };
     },
     async simLastPrice(configId, symbol) {
@@ -257,6 +281,18 @@ export function sqlOrderStore(pool: Sql): OrderStore {
           and status = 'filled' and filled_avg_price is not null
         order by filled_at desc nulls last, created_at desc limit 1`;
       return row ? num(row.filled_avg_price) : null;
+    },
+    async simSubmit(clientOrderId, price) {
+      const [row] = await sql`select public.sim_submit(${clientOrderId}, ${price}) as o`;
+      return orderRow(row.o);
+    },
+    async simCancelOpenOrders(configId, symbol) {
+      const [row] = await sql`select public.sim_cancel_open_orders(${configId}, ${symbol}) as n`;
+      return Number(row.n);
+    },
+    async simCross(configId, symbol, price) {
+      const [row] = await sql`select public.sim_cross(${configId}, ${symbol}, ${price}) as o`;
+      return (row.o as Record<string, unknown>[]).map(orderRow);
     },
     async simPositions(configId) {
       const rows = await sql`select symbol, qty, avg_entry_price from public.positions

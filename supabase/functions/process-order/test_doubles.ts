@@ -569,6 +569,18 @@ export class FakeOrderStore implements OrderStore {
   simBook(): Promise<never> {
     return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
   }
+  simMarket(): Promise<never> {
+    return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
+  }
+  simSubmit(): Promise<never> {
+    return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
+  }
+  simCancelOpenOrders(): Promise<never> {
+    return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
+  }
+  simCross(): Promise<never> {
+    return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
+  }
   simPositions(): Promise<PositionSnapshot[]> {
     return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
   }

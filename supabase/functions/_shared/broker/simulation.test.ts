@@ -32,21 +32,35 @@ function row(status: string, price: number | null): OrderRow {
   };
 }
 
-function store(overrides: Partial<SimulationStore> = {}): SimulationStore & { fills: unknown[] } {
+/** A store that records what the broker asked of the database. */
+function store(
+  overrides: Partial<SimulationStore> = {},
+): SimulationStore & { fills: unknown[]; markets: unknown[]; cancels: unknown[] } {
   const fills: unknown[] = [];
+  const markets: unknown[] = [];
+  const cancels: unknown[] = [];
   return {
     fills,
-    simBook: () =>
-      Promise.resolve({
+    markets,
+    cancels,
+    simMarket: (configId, symbol, price) => {
+      markets.push([configId, symbol, price]);
+      return Promise.resolve({
         position: { symbol: "AAPL", qty: 5, avg_entry_price: 100 },
         open_positions_count: 2,
         realized_pnl: -250,
         capital_in_use: 1500,
-      }),
+        open_orders: [{ id: "sim-1", side: "sell", qty: 5 }],
+      });
+    },
     simPositions: () => Promise.resolve([]),
-    simFillOrder: (id, price) => {
+    simSubmit: (id, price) => {
       fills.push([id, price]);
       return Promise.resolve(row("filled", price));
+    },
+    simCancelOpenOrders: (configId, symbol) => {
+      cancels.push([configId, symbol]);
+      return Promise.resolve(1);
     },
     orderByClientOrderId: () => Promise.resolve(null),
     simLastPrice: () => Promise.resolve(null),
@@ -74,7 +88,7 @@ Deno.test("the simulated account is equity plus realised P&L, less capital in us
   });
   assert.deepEqual(snap.position, { symbol: "AAPL", qty: 5, avg_entry_price: 100 });
   assert.equal(snap.open_positions_count, 2);
-  assert.deepEqual(snap.open_orders, []);
+  assert.deepEqual(snap.open_orders, [{ id: "sim-1", side: "sell", qty: 5 }]);
   assert.deepEqual(snap.clock, { is_open: true, timestamp: "2026-01-02T15:00:00.000Z" });
   assert.deepEqual(snap.asset, {
     tradable: true,
@@ -94,6 +108,36 @@ Deno.test("a simulated pair is crypto: fractionable, never shortable", async () 
     shortable: false,
     class: "crypto",
   });
+});
+
+Deno.test("a snapshot first crosses the symbol's resting orders with the signal price", async () => {
+  const s = store();
+  await createSimulationBroker({ configId: "c1", price: 94, equity: 1, store: s })
+    .snapshot("AAPL");
+  await createSimulationBroker({ configId: "c1", price: undefined, equity: 1, store: s })
+    .snapshot("AAPL");
+  assert.deepEqual(s.markets, [["c1", "AAPL", 94], ["c1", "AAPL", null]]);
+});
+
+Deno.test("cancelOpenOrders cancels the config's resting orders for the symbol", async () => {
+  const s = store();
+  const broker = createSimulationBroker({ configId: "c1", price: 1, equity: 1, store: s });
+  assert.equal(await broker.cancelOpenOrders("AAPL"), 0, "none is left open");
+  assert.deepEqual(s.cancels, [["c1", "AAPL"]]);
+});
+
+Deno.test("a limit order without a signal price is placed to rest, not rejected", async () => {
+  const s = store({
+    simSubmit: (id, price) => {
+      s.fills.push([id, price]);
+      return Promise.resolve(row("new", null));
+    },
+  });
+  const broker = createSimulationBroker({ configId: "c1", price: undefined, equity: 1, store: s });
+  const order = await broker.submit({ ...intent, type: "limit", limit_price: 95 });
+  assert.deepEqual(s.fills, [["tv-abc-o", null]]);
+  assert.equal(order.status, "new");
+  assert.equal(order.filled_qty, 0);
 });
 
 Deno.test("submit fills the recorded order at the signal price", async () => {
@@ -116,7 +160,7 @@ Deno.test("submit without a price is a rejection and fills nothing", async () =>
   assert.deepEqual(s.fills, []);
 });
 
-Deno.test("only a filled order counts as placed when looked up", async () => {
+Deno.test("any order past pending_submit counts as placed when looked up", async () => {
   const pending = createSimulationBroker({
     configId: "c1",
     price: 1,
@@ -131,6 +175,13 @@ Deno.test("only a filled order counts as placed when looked up", async () => {
     store: store({ orderByClientOrderId: () => Promise.resolve(row("filled", 9)) }),
   });
   assert.equal((await filled.findByClientOrderId("tv-abc-o"))?.filled_avg_price, 9);
+  const resting = createSimulationBroker({
+    configId: "c1",
+    price: 1,
+    equity: 1,
+    store: store({ orderByClientOrderId: () => Promise.resolve(row("new", null)) }),
+  });
+  assert.equal((await resting.findByClientOrderId("tv-abc-o"))?.status, "new");
 });
 
 Deno.test("the fill price is the alert price, else its limit, else its stop", () => {

@@ -10,17 +10,28 @@ export interface SimBook {
   capital_in_use: number;
 }
 
-/** The database calls the simulation needs: the book, the fill, and the recorded orders. */
+/**
+ * The simulated market of one config and symbol, from `sim_market`: the book once a price
+ * has crossed the resting orders, and the orders still open for the symbol.
+ */
+export interface SimMarket extends SimBook {
+  open_orders: Snapshot["open_orders"];
+}
+
+/** The database calls the simulation needs: the market, the orders, and the recorded orders. */
 export interface SimulationStore {
-  simBook(configId: string, symbol: string): Promise<SimBook>;
+  /** Crosses the symbol's resting orders with `price` (when given), then reads the book. */
+  simMarket(configId: string, symbol: string, price: number | null): Promise<SimMarket>;
   simPositions(configId: string): Promise<PositionSnapshot[]>;
-  simFillOrder(clientOrderId: string, price: number): Promise<OrderRow>;
+  /** Places a recorded order: a market order fills, others rest unless `price` crosses them. */
+  simSubmit(clientOrderId: string, price: number | null): Promise<OrderRow>;
+  simCancelOpenOrders(configId: string, symbol: string): Promise<number>;
   orderByClientOrderId(clientOrderId: string): Promise<OrderRow | null>;
   /** The price of the config's latest simulated fill in the symbol, or null when it has none. */
   simLastPrice(configId: string, symbol: string): Promise<number | null>;
 }
 
-/** One config's simulated account, filling every order of one signal at one price. */
+/** One config's simulated account, seen and traded at one signal's price. */
 export interface SimulationBrokerOptions {
   configId: string;
   /**
@@ -54,6 +65,10 @@ export function simulatedAsset(symbol: string): NonNullable<Snapshot["asset"]> {
 /** The price a signal's orders fill at when the alert gives one (the engine's rule). */
 export { simulationPrice } from "../engine/price.ts";
 
+function usablePrice(price: number | undefined): number | null {
+  return price !== undefined && price > 0 ? price : null;
+}
+
 function toBrokerOrder(row: OrderRow): BrokerOrder {
   const req = row.request;
   return {
@@ -70,16 +85,19 @@ function toBrokerOrder(row: OrderRow): BrokerOrder {
     filled_avg_price: row.filled_avg_price,
     submitted_at: null,
     filled_at: null,
-    raw: { simulated: true, fill_price: row.filled_avg_price },
+    raw: row.broker_response ?? { simulated: true },
   };
 }
 
 /**
- * The broker of a config in simulation: the position book lives in the database (`sim_book`),
- * and every order fills at once at the signal price through `sim_fill_order`, which also
- * moves the position and books realised P&L. The order must be recorded before `submit`.
- * Equity is the starting equity plus realised P&L; buying power is equity less the capital
- * held in positions.
+ * The broker of a config in simulation, telling the truth about fills: the book and the
+ * resting orders live in the database (20261203000004_simulation_resting.sql). A market order
+ * fills at once at the signal price; a limit, stop, stop-limit or trailing-stop order rests
+ * (`new`) until a later price crosses it, unless the signal's price already does; bracket and
+ * oto legs rest once the entry has filled. Each snapshot first crosses the symbol's resting
+ * orders with the signal's price, so they fill before the next decision, and lists those
+ * still open. The order must be recorded before `submit`. Equity is the starting equity plus
+ * realised P&L; buying power is equity less the capital held in positions.
  */
 export function createSimulationBroker(options: SimulationBrokerOptions): Broker {
   const { store, configId } = options;
@@ -88,7 +106,7 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
     name: "simulation",
 
     async snapshot(symbol: string): Promise<Omit<Snapshot, "orders_today">> {
-      const book = await store.simBook(configId, symbol);
+      const book = await store.simMarket(configId, symbol, usablePrice(options.price));
       const equity = options.equity + book.realized_pnl;
       return {
         // An active, unblocked account that may short: only the config's settings limit it.
@@ -108,7 +126,7 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
             avg_entry_price: book.position.avg_entry_price ?? 0,
           }
           : null,
-        open_orders: [],
+        open_orders: book.open_orders,
         open_positions_count: book.open_positions_count,
         clock: { is_open: true, timestamp: now().toISOString() },
         asset: simulatedAsset(symbol),
@@ -117,9 +135,10 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
 
     positions: (): Promise<PositionSnapshot[]> => store.simPositions(configId),
 
-    cancelOpenOrders(): Promise<number> {
-      // Simulated orders fill at once, so none is ever open.
-      return Promise.resolve(0);
+    async cancelOpenOrders(symbol: string): Promise<number> {
+      // The simulated broker cancels at once: nothing of the symbol is left open.
+      await store.simCancelOpenOrders(configId, symbol);
+      return 0;
     },
 
     // Nothing of the simulation is at a broker to follow.
@@ -129,16 +148,18 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
     clock: () => Promise.resolve({ is_open: true, timestamp: now().toISOString() }),
 
     async submit(intent: OrderIntent): Promise<BrokerOrder> {
-      if (options.price === undefined || !(options.price > 0)) {
+      const price = usablePrice(options.price);
+      // A resting order needs no price now: a later one fills it.
+      if (price === null && intent.type === "market") {
         throw new BrokerError("rejected", "simulation needs a price");
       }
-      return toBrokerOrder(await store.simFillOrder(intent.client_order_id, options.price));
+      return toBrokerOrder(await store.simSubmit(intent.client_order_id, price));
     },
 
     async findByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null> {
-      // Only a filled row was ever "placed": a pending_submit row crashed before its fill.
+      // `sim_submit` places an order in one transaction: a pending_submit row was never placed.
       const row = await store.orderByClientOrderId(clientOrderId);
-      return row && row.status === "filled" ? toBrokerOrder(row) : null;
+      return row && row.status !== "pending_submit" ? toBrokerOrder(row) : null;
     },
 
     latestPrice: (symbol: string) => store.simLastPrice(configId, symbol),

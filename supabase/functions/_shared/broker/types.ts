@@ -88,4 +88,6 @@ export interface OrderRow {
   filled_avg_price: number | null;
   request: OrderIntent;
   error_message: string | null;
+  /** The broker's latest answer (for a simulated order, what the simulation recorded). */
+  broker_response?: unknown;
 }
