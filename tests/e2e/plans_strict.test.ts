@@ -238,3 +238,16 @@ Deno.test("plans: a reversal received while the market is closed waits for the o
   assert.equal((await signalState(id)).status, "waiting");
   assert.deepEqual(await tradingCalls(keyId, id), []);
 });
+
+Deno.test("delay: the signal waits, visibly, for the alert's delay, then acts", async () => {
+  const { keyId, config } = await strictWebhook();
+  const sent = Date.now();
+  const id = await sendAlert(config, alert({ quantity: 1, delay: 2 }));
+  const waiting = await until(id, "waiting");
+  assert.match(waiting.reason ?? "", /waiting for the alert's delay of 2 s/);
+  assert.deepEqual(await tradingCalls(keyId, id), [], "nothing sent before the delay");
+
+  await until(id, "filled");
+  const [post] = await tradingCalls(keyId, id);
+  assert.ok(post.at - sent >= 2_000, `the order went ${post.at - sent} ms after the alert`);
+});

@@ -6,8 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { newUser } from "../support/stack.ts";
-import { createConfig, type TestConfig } from "../support/fixtures.ts";
-import { orderPostsFor } from "../support/fake_alpaca_client.ts";
+import { createConfig, type TestConfig, unique } from "../support/fixtures.ts";
+import { orderPostsFor, resetFake, setFakeState } from "../support/fake_alpaca_client.ts";
+import { connectAccount } from "../support/broker_accounts.ts";
 import { alert, positionOf, sendAlert, waitForSignal } from "./process_order_support.ts";
 import { api } from "./webhook_configs_support.ts";
 
@@ -183,4 +184,26 @@ Deno.test("an exit cancels the resting legs first, then closes at the alert's pr
     avg_entry_price: null,
     realized_pnl: 2,
   });
+});
+
+Deno.test("a simulated webhook with a broker account: a resting limit fills when the market's latest trade crosses it, on a drain", async () => {
+  await resetFake();
+  const account = await connectAccount(user.id);
+  const symbol = `SIMX${unique().slice(0, 4).toUpperCase()}`;
+  await setFakeState({ fillPrices: { [symbol]: 100 } });
+  const config = await createConfig(user.id, { simulation: true, broker_account_id: account });
+  const entry = await sendAlert(
+    config,
+    alert({ ticker: symbol, quantity: 2, price: 100, order_type: "limit", limit_price: 95 }),
+  );
+  assert.equal((await waitForSignal(entry)).status, "submitted");
+
+  // No alert comes: the market's latest trade falls to 94, and the stack's sweep prices the book.
+  await setFakeState({ fillPrices: { [symbol]: 94 } });
+  const ended = await waitForSignal(entry, ["filled"]);
+  assert.equal(ended.status, "filled");
+  const [order] = await listedOrders(config);
+  assert.deepEqual([order.status, order.filled_qty, order.filled_avg_price], ["filled", 2, 95]);
+  assert.equal((await positionOf(config.id, symbol))?.qty, 2);
+  assert.deepEqual(await orderPostsFor(entry), [], "a simulated order never reaches Alpaca");
 });

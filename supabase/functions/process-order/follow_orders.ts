@@ -16,15 +16,19 @@ import { orderUpdateFrom } from "./process_signal.ts";
 export const FOLLOW_ACCOUNTS_PER_DRAIN = 50;
 
 export interface FollowDeps {
-  store: Pick<OrderStore, "ordersToFollow" | "recordOrderUpdate">;
+  store: Pick<
+    OrderStore,
+    "ordersToFollow" | "recordOrderUpdate" | "simBooksToCross" | "simCross"
+  >;
   liveBroker: (userId: string, accountId: string | null) => Promise<LiveBroker>;
   log: Logger;
 }
 
-/** What one pass did: accounts listed, and orders whose row changed. */
+/** What one pass did: accounts listed, orders whose row changed, simulated books priced. */
 export interface FollowSummary {
   accounts: number;
   updated: number;
+  books: number;
 }
 
 /** Looks at every account's open orders once; never throws. */
@@ -34,14 +38,48 @@ export async function followOrders(deps: FollowDeps): Promise<FollowSummary> {
     groups = await deps.store.ordersToFollow(FOLLOW_ACCOUNTS_PER_DRAIN);
   } catch (err) {
     deps.log.error("could not read the orders to follow", err);
-    return { accounts: 0, updated: 0 };
+    groups = [];
   }
   // Accounts side by side: one slow broker account never delays another's fills.
-  const counts = await Promise.all(groups.map((group) => followAccount(deps, group)));
+  const [counts, books] = await Promise.all([
+    Promise.all(groups.map((group) => followAccount(deps, group))),
+    crossSimulatedBooks(deps),
+  ]);
   return {
     accounts: counts.filter((n) => n !== null).length,
     updated: counts.reduce<number>((sum, n) => sum + (n ?? 0), 0),
+    books,
   };
+}
+
+/**
+ * Simulation tells the truth (docs/interface.md section 6): the resting simulated orders of a
+ * webhook with a broker account meet the market's latest trade, read with that account, on
+ * each drain. Returns how many books were priced.
+ */
+async function crossSimulatedBooks(deps: FollowDeps): Promise<number> {
+  let books;
+  try {
+    books = await deps.store.simBooksToCross(FOLLOW_ACCOUNTS_PER_DRAIN);
+  } catch (err) {
+    deps.log.error("could not read the simulated books to price", err);
+    return 0;
+  }
+  const priced = await Promise.all(books.map(async (book) => {
+    try {
+      const live = await deps.liveBroker(book.user_id, book.broker_account_id);
+      if ("problem" in live) return false;
+      const price = await live.broker.latestPrice(book.symbol);
+      if (price === null || !(price > 0)) return false;
+      await deps.store.simCross(book.config_id, book.symbol, price);
+      return true;
+    } catch (err) {
+      if (err instanceof PacingWait || err instanceof BrokerError) return false;
+      deps.log.error("could not price a simulated book", err, { config_id: book.config_id });
+      return false;
+    }
+  }));
+  return priced.filter(Boolean).length;
 }
 
 /** One account: the listing, then a row update for each order that changed; null if skipped. */

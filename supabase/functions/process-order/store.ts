@@ -56,6 +56,14 @@ export interface FollowGroup {
   orders: { client_order_id: string; status: string; filled_qty: number }[];
 }
 
+/** A simulated book with resting orders, and the account whose market prices it. */
+export interface SimBookToCross {
+  config_id: string;
+  user_id: string;
+  broker_account_id: string;
+  symbol: string;
+}
+
 /** A notification delivery claimed for sending, from `claim_notifications`. */
 export interface NotificationRow {
   id: string;
@@ -107,6 +115,11 @@ export interface OrderStore {
   concludeSignal(signalId: string, reason: string): Promise<{ status: string; reason: string }>;
   /** The Alpaca orders to look at again, one group per broker account. */
   ordersToFollow(limit: number): Promise<FollowGroup[]>;
+  /**
+   * Simulated books with resting orders whose webhook names a broker account: the drain prices
+   * them at that account's latest trade (docs/interface.md section 6).
+   */
+  simBooksToCross(limit: number): Promise<SimBookToCross[]>;
   recordOrderUpdate(clientOrderId: string, update: OrderUpdate): Promise<OrderRow>;
   /** The order recorded under a client_order_id, or null. */
   orderByClientOrderId(clientOrderId: string): Promise<OrderRow | null>;
@@ -235,6 +248,20 @@ export function sqlOrderStore(pool: Sql): OrderStore {
           orders: g.orders.map((o) => ({ ...o, filled_qty: num(o.filled_qty) ?? 0 })),
         };
       });
+    },
+    async simBooksToCross(limit) {
+      const rows = await sql`select distinct o.config_id, w.user_id, o.symbol,
+          w.settings ->> 'broker_account_id' as broker_account_id
+        from public.sim_orders o join public.webhook_configs w on w.id = o.config_id
+        where o.status = 'new' and w.is_active
+          and coalesce(w.settings ->> 'broker_account_id', '') <> ''
+        limit ${limit}`;
+      return rows.map((r) => ({
+        config_id: r.config_id,
+        user_id: r.user_id,
+        broker_account_id: r.broker_account_id,
+        symbol: r.symbol,
+      }));
     },
     async recordOrderUpdate(clientOrderId, update) {
       const [row] = await sql`select public.record_order_update(

@@ -18,6 +18,7 @@ import type {
   OrderStore,
   OrderUpdate,
   SignalRow,
+  SimBookToCross,
 } from "./store.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -561,6 +562,10 @@ export class FakeOrderStore implements OrderStore {
 
   ordersToFollow(): Promise<FollowGroup[]> {
     return this.#call("ordersToFollow", () => []);
+  }
+
+  simBooksToCross(): Promise<SimBookToCross[]> {
+    return this.#call("simBooksToCross", () => []);
   }
 
   simFillOrder(): Promise<OrderRow> {
