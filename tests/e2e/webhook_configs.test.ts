@@ -35,6 +35,7 @@ const contractDefaults = {
   default_time_in_force: "day",
   broker_account_id: null,
   accept_legacy_passphrase: false,
+  fill_wait_seconds: 120,
 };
 
 const configKeys = [
