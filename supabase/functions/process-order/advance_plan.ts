@@ -50,7 +50,11 @@ export async function advancePlan(
       plan = { ...plan, cancel: "requested" };
       await ctx.deps.store.setSignalPlan(claim.signal.id, plan);
     }
-    const stillOpen = await broker.cancelOpenOrders(symbol);
+    // The plan's own orders are kept: a crashed attempt may have sent one unrecorded.
+    const stillOpen = await broker.cancelOpenOrders(
+      symbol,
+      orders.map((o) => o.client_order_id),
+    );
     if (stillOpen > 0) {
       const first = orders[0] ? `the ${orders[0].purpose} (${describeOrder(orders[0])})` : "";
       return await waitOn(

@@ -375,6 +375,22 @@ Deno.test("cancelOpenOrders cancels each open order of the symbol and answers ho
     assert.equal(fake.count("DELETE /v2/orders/{id}"), 2, "nothing left to cancel");
   }));
 
+Deno.test("cancelOpenOrders keeps the plan's own orders: neither canceled nor counted", () =>
+  withFake(async (fake, broker) => {
+    const leg = await broker.submit(
+      intent({ client_order_id: "leg", type: "limit", limit_price: 50 }),
+    );
+    const own = await broker.submit(
+      intent({ client_order_id: "own", type: "limit", limit_price: 51 }),
+    );
+
+    assert.equal(await broker.cancelOpenOrders("AAPL", ["own"]), 0);
+    const status = (id: string) => fake.orders.find((o) => o.id === id)?.status;
+    assert.equal(status(leg.broker_order_id), "canceled");
+    assert.equal(status(own.broker_order_id), "new");
+    assert.equal(fake.count("DELETE /v2/orders/{id}"), 1);
+  }));
+
 Deno.test("cancelOpenOrders goes on past an order it could not cancel, and counts it as still open", () =>
   withFake(async (fake, broker) => {
     await broker.submit(intent({ client_order_id: "a", type: "limit", limit_price: 50 }));

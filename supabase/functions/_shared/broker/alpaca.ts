@@ -188,8 +188,10 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
 
     positions: (): Promise<PositionSnapshot[]> => listPositions(),
 
-    async cancelOpenOrders(symbol: string): Promise<number> {
-      const open = await listOpenOrders(symbol);
+    async cancelOpenOrders(symbol: string, keep: readonly string[] = []): Promise<number> {
+      const others = async () =>
+        (await listOpenOrders(symbol)).filter((o) => !keep.includes(o.client_order_id));
+      const open = await others();
       const toCancel = open.filter((order) => order.status !== "pending_cancel");
       if (toCancel.length === 0) return open.length;
       await Promise.all(toCancel.map((order) =>
@@ -202,7 +204,7 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
         })
       ));
       // A 204 only says the cancel was requested: what is still open is what the broker says.
-      return (await listOpenOrders(symbol)).length;
+      return (await others()).length;
     },
 
     listOrders: (after: string) =>

@@ -54,8 +54,9 @@ export interface Broker {
    * Asks the broker to cancel every open order in the symbol that is not already being
    * canceled, and resolves to how many are still open afterwards (`pending_cancel` included):
    * 0 when the symbol is clear. Asking again while cancels are pending sends nothing new.
+   * Orders whose client_order_id is in `keep` (the plan's own) are neither canceled nor counted.
    */
-  cancelOpenOrders(symbol: string): Promise<number>;
+  cancelOpenOrders(symbol: string, keep?: readonly string[]): Promise<number>;
   /**
    * The orders submitted after `after` (an ISO timestamp), in any status, oldest first: one
    * listing request, at most `MAX_ORDERS_PAGE` orders (the drain follows the rest next time).
