@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { newUser } from "../support/stack.ts";
 import { createConfig, unique } from "../support/fixtures.ts";
 import { positionOf, sendAlert, waitForSignal } from "./process_order_support.ts";
+import { addStrictAccount, bookControl, bookState } from "../support/fake_alpaca_client.ts";
+import { connectAccount } from "../support/broker_accounts.ts";
 
 const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
 
@@ -29,29 +31,55 @@ function fill(template: string, values: Record<string, string | number>): unknow
 
 const user = await newUser("readme-alert");
 
+/** The strategy's long 5 → short 5 → flat, as TradingView fills the template at each order. */
+const STEPS = [
+  { action: "buy", contracts: 5, position: 5, market: "long", close: 100 },
+  { action: "sell", contracts: 10, position: -5, market: "short", close: 104 },
+  { action: "buy", contracts: 5, position: 0, market: "flat", close: 101 },
+];
+
+function stepBody(template: string, step: typeof STEPS[number]): Record<string, unknown> {
+  return fill(template, {
+    ticker: "AAPL",
+    "strategy.order.action": step.action,
+    "strategy.market_position": step.market,
+    "strategy.order.contracts": step.contracts,
+    "strategy.position_size": step.position,
+    close: step.close,
+    "strategy.order.id": step.market,
+    timenow: unique(),
+  }) as Record<string, unknown>;
+}
+
 Deno.test("the README's alert for long 5 → short 5 → flat leaves the strategy's position each time", async () => {
   const config = await createConfig(user.id, { simulation: true, allow_short: true });
   const template = readmeTemplate();
-  const steps = [
-    { action: "buy", contracts: 5, position: 5, market: "long", close: 100 },
-    { action: "sell", contracts: 10, position: -5, market: "short", close: 104 },
-    { action: "buy", contracts: 5, position: 0, market: "flat", close: 101 },
-  ];
-  for (const step of steps) {
-    const body = fill(template, {
-      ticker: "AAPL",
-      "strategy.order.action": step.action,
-      "strategy.market_position": step.market,
-      "strategy.order.contracts": step.contracts,
-      "strategy.position_size": step.position,
-      close: step.close,
-      "strategy.order.id": step.market,
-      timenow: unique(),
-    });
+  for (const step of STEPS) {
+    const body = stepBody(template, step);
     const id = await sendAlert(config, body as Record<string, unknown>);
     const signal = await waitForSignal(id);
     assert.equal(signal.status, "filled", `${step.market}: ${signal.reason}`);
     const held = (await positionOf(config.id, "AAPL"))?.qty ?? 0;
     assert.equal(held, step.position, `after going ${step.market}: ${signal.reason}`);
+  }
+});
+
+Deno.test("on a strict broker account the README's alert leaves Alpaca holding the strategy's position each time", async () => {
+  const keys = await addStrictAccount();
+  await bookControl(keys.keyId, { prices: { AAPL: 100 } });
+  const account = await connectAccount(user.id, keys);
+  const config = await createConfig(user.id, {
+    simulation: false,
+    broker_account_id: account,
+    allow_short: true,
+  });
+  const template = readmeTemplate();
+  for (const step of STEPS) {
+    await bookControl(keys.keyId, { prices: { AAPL: step.close } });
+    const id = await sendAlert(config, stepBody(template, step));
+    const signal = await waitForSignal(id, ["filled", "partially_filled", "rejected", "failed"]);
+    assert.equal(signal.status, "filled", `${step.market}: ${signal.reason}`);
+    const held = (await bookState(keys.keyId)).positions.find((p) => p.symbol === "AAPL")?.qty ?? 0;
+    assert.equal(held, step.position, `Alpaca after going ${step.market}: ${signal.reason}`);
   }
 });
