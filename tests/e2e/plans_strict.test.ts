@@ -7,7 +7,7 @@
  * reads through webhook-configs.
  */
 import assert from "node:assert/strict";
-import { fnUrl, newUser } from "../support/stack.ts";
+import { fnUrl, newUser, withDb } from "../support/stack.ts";
 import { createConfig, type TestConfig } from "../support/fixtures.ts";
 import { connectAccount } from "../support/broker_accounts.ts";
 import {
@@ -27,6 +27,7 @@ async function strictWebhook(
     positions?: { symbol: string; qty: number; avg_entry_price: number }[];
     settings?: Record<string, unknown>;
     fillDelayMs?: number;
+    notify?: unknown;
   } = {},
 ): Promise<{ keyId: string; config: TestConfig }> {
   const keys = await addStrictAccount({ strict: { fillDelayMs: options.fillDelayMs ?? 300 } });
@@ -40,6 +41,7 @@ async function strictWebhook(
     broker_account_id: account,
     allow_short: true,
     ...options.settings,
+    ...(options.notify ? { notification_preferences: options.notify } : {}),
   });
   return { keyId: keys.keyId, config };
 }
@@ -250,4 +252,40 @@ Deno.test("delay: the signal waits, visibly, for the alert's delay, then acts", 
   await until(id, "filled");
   const [post] = await tradingCalls(keyId, id);
   assert.ok(post.at - sent >= 2_000, `the order went ${post.at - sent} ms after the alert`);
+});
+
+Deno.test("plans: a close refused after its legs were canceled fails unprotected, naming the position, and a failed notification goes out", async () => {
+  const { keyId, config } = await strictWebhook({
+    fillDelayMs: 100,
+    notify: { events: ["failed"], channels: { webhook: { url: "http://127.0.0.1:9/hook" } } },
+  });
+  const entry = await sendAlert(
+    config,
+    alert({
+      action: "buy",
+      quantity: 4,
+      price: 100,
+      take_profit: { limit_price: 120 },
+      stop_loss: { stop_price: 90 },
+    }),
+  );
+  await until(entry, "filled");
+  await bookControl(keyId, { holdCancels: null });
+
+  const exit = await sendAlert(config, alert({ action: "exit", price: 100, quantity: undefined }));
+  await until(exit, "waiting");
+  // While the legs' cancels are pending, the account is blocked: the close will be refused.
+  await bookControl(keyId, { account: { trading_blocked: true } });
+  for (const leg of (await bookState(keyId)).orders.filter((o) => o.status === "pending_cancel")) {
+    await bookControl(keyId, { release: leg.id });
+  }
+
+  const ended = await until(exit, "failed");
+  assert.equal(ended.error_code, "unprotected");
+  assert.match(ended.reason ?? "", /^unprotected: the close \(sell 4 AAPL\) was refused/);
+  assert.match(ended.reason ?? "", /long 4 AAPL has no protective orders/);
+  const queued = await withDb((sql) =>
+    sql`select event from public.notification_deliveries where signal_id = ${exit}`
+  );
+  assert.deepEqual(queued.map((r) => r.event), ["failed"]);
 });
