@@ -19,7 +19,8 @@ import {
 } from "../support/fake_alpaca_client.ts";
 import { alert, sendAlert, signalState, waitFor, waitForSignal } from "./process_order_support.ts";
 
-const user = await newUser("plans-strict");
+/** Each story's webhook has an owner of its own (a user may connect at most 10 accounts). */
+const owners = new Map<string, { id: string; token: string }>();
 
 /** A live webhook on a fresh strict account holding `positions`; its keys and config. */
 async function strictWebhook(
@@ -35,6 +36,7 @@ async function strictWebhook(
     prices: { AAPL: 100 },
     ...(options.positions ? { positions: options.positions } : {}),
   });
+  const user = await newUser("plans-strict");
   const account = await connectAccount(user.id, keys);
   const config = await createConfig(user.id, {
     simulation: false,
@@ -43,6 +45,7 @@ async function strictWebhook(
     ...options.settings,
     ...(options.notify ? { notification_preferences: options.notify } : {}),
   });
+  owners.set(config.id, user);
   return { keyId: keys.keyId, config };
 }
 
@@ -63,7 +66,7 @@ async function tradingCalls(keyId: string, signalId?: string) {
 /** The signal as its owner reads it: `GET .../signals/{id}`, with its events and orders. */
 async function signalDetail(config: TestConfig, signalId: string) {
   const res = await fetch(fnUrl("webhook-configs", `/${config.id}/signals/${signalId}`), {
-    headers: { authorization: `Bearer ${user.token}` },
+    headers: { authorization: `Bearer ${owners.get(config.id)!.token}` },
   });
   assert.equal(res.status, 200);
   return (await res.json()).data as {
@@ -288,4 +291,24 @@ Deno.test("plans: a close refused after its legs were canceled fails unprotected
     sql`select event from public.notification_deliveries where signal_id = ${exit}`
   );
   assert.deepEqual(queued.map((r) => r.event), ["failed"]);
+});
+
+Deno.test("crypto on a strict account: COINBASE:BTCUSD 0.01 in and out as gtc orders for BTC/USD, followed to their fills", async () => {
+  const { keyId, config } = await strictWebhook();
+  await bookControl(keyId, { prices: { "BTC/USD": 60_000 } });
+  const entry = await sendAlert(
+    config,
+    alert({ ticker: "COINBASE:BTCUSD", quantity: 0.01, price: 60_000 }),
+  );
+  assert.equal((await until(entry, "filled", "rejected", "failed")).status, "filled");
+  const exit = await sendAlert(
+    config,
+    alert({ ticker: "COINBASE:BTCUSD", action: "exit", quantity: undefined, price: 60_100 }),
+  );
+  assert.equal((await until(exit, "filled", "rejected", "failed")).status, "filled");
+  const posts = (await requestsOf(keyId)).filter((r) => r.route === "POST /v2/orders")
+    .map((r) => r.body as Record<string, unknown>)
+    .map((b) => [b.symbol, b.side, b.qty, b.time_in_force]);
+  assert.deepEqual(posts, [["BTC/USD", "buy", "0.01", "gtc"], ["BTC/USD", "sell", "0.01", "gtc"]]);
+  assert.deepEqual((await bookState(keyId)).positions, []);
 });
