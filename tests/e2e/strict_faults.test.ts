@@ -18,9 +18,11 @@ import {
   bookControl,
   bookState,
   failNext,
+  fakeAlpacaUrl,
   orderIdPrefix,
   requestsOf,
   setFakeState,
+  type StrictAccountKeys,
 } from "../support/fake_alpaca_client.ts";
 import {
   alert,
@@ -41,7 +43,7 @@ async function strictWebhook(
     positions?: { symbol: string; qty: number; avg_entry_price: number }[];
     fillDelayMs?: number;
   } = {},
-): Promise<{ keyId: string; config: TestConfig }> {
+): Promise<{ keyId: string; keys: StrictAccountKeys; config: TestConfig }> {
   const keys = await addStrictAccount({ strict: { fillDelayMs: options.fillDelayMs ?? 300 } });
   await bookControl(keys.keyId, {
     prices: { AAPL: 100 },
@@ -53,7 +55,30 @@ async function strictWebhook(
     broker_account_id: account,
     allow_short: true,
   });
-  return { keyId: keys.keyId, config };
+  return { keyId: keys.keyId, keys, config };
+}
+
+/** A take-profit sell of the 5 AAPL held, placed in Alpaca's own app; returns its order id. */
+async function restingSell(keys: StrictAccountKeys): Promise<string> {
+  const res = await fetch(`${fakeAlpacaUrl()}/v2/orders`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "APCA-API-KEY-ID": keys.keyId,
+      "APCA-API-SECRET-KEY": keys.secretKey,
+    },
+    body: JSON.stringify({
+      symbol: "AAPL",
+      qty: "5",
+      side: "sell",
+      type: "limit",
+      limit_price: "150",
+      time_in_force: "gtc",
+    }),
+  });
+  const order = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(order));
+  return order.id;
 }
 
 const clientOrderId = (r: RecordedRequest) =>
@@ -222,10 +247,19 @@ Deno.test("strict faults: process-order killed mid-submit is settled by lookup, 
   }
 });
 
-/** The reversal of a long 5 AAPL by `sell 5`: one close then one entry, the entry after the fill. */
-async function assertOneCloseThenOneEntry(keyId: string, config: TestConfig, id: string) {
-  const signal = await settled(id);
+/**
+ * The reversal of a long 5 AAPL by `sell 5` ended right: one close then one entry, each POSTed
+ * once, the entry after the close's fill, the book short 5, and nothing canceled but `canceled`.
+ */
+async function assertOneCloseThenOneEntry(
+  keyId: string,
+  id: string,
+  signal: Awaited<ReturnType<typeof signalState>>,
+  canceled: string[] = [],
+) {
   assert.equal(signal.status, "filled", JSON.stringify(signal));
+  const deletes = (await requestsOf(keyId)).filter((r) => r.method === "DELETE");
+  assert.deepEqual(deletes.map((r) => r.path), canceled.map((o) => `/v2/orders/${o}`));
   await assertOneOrderEach(keyId, id, 2);
   const posts = await postsOf(keyId, id);
   assert.deepEqual(
@@ -248,11 +282,6 @@ async function assertOneCloseThenOneEntry(keyId: string, config: TestConfig, id:
   );
   const book = await bookState(keyId);
   assert.deepEqual(book.positions.map((p) => [p.symbol, p.qty]), [["AAPL", -5]]);
-  assert.ok(
-    !(await requestsOf(keyId)).some((r) => r.method === "DELETE"),
-    "nothing was canceled: the plan had no open orders to cancel",
-  );
-  void config;
 }
 
 Deno.test("strict faults: a reversal killed while its close's POST is in flight sends one close and one entry after restart", async () => {
@@ -272,7 +301,7 @@ Deno.test("strict faults: a reversal killed while its close's POST is in flight 
       ["close", "pending_submit", null],
       ["open", "pending_submit", null],
     ]);
-    await assertOneCloseThenOneEntry(keyId, config, id);
+    await assertOneCloseThenOneEntry(keyId, id, await settled(id));
   } finally {
     await setFakeState({ delays: { "POST /v2/orders": 0 } });
   }
@@ -294,5 +323,41 @@ Deno.test("strict faults: a reversal killed while it waits for its close's fill 
   assert.notEqual(close.status, "filled");
   const [closeRow] = await ordersOf(id);
   assert.equal(closeRow.broker_order_id, close.id);
-  await assertOneCloseThenOneEntry(keyId, config, id);
+  await assertOneCloseThenOneEntry(keyId, id, await settled(id));
+});
+
+Deno.test("strict faults: a reversal that canceled a resting order, killed while its close's POST is in flight, never cancels its own close on restart", async () => {
+  const { keyId, keys, config } = await strictWebhook({
+    positions: [{ symbol: "AAPL", qty: 5, avg_entry_price: 95 }],
+    // The close is still open at the broker when the sweep takes the dead worker's claim over.
+    fillDelayMs: 6_000,
+  });
+  const resting = await restingSell(keys);
+  await setFakeState({ delays: { "POST /v2/orders": 1_500 } });
+  try {
+    const id = await sendAlert(config, alert({ action: "sell", quantity: 5 }));
+    await waitFor(() => postsOf(keyId, id), (posts) => posts.length === 1, "the close's POST");
+    await killProcessOrder();
+    const [close] = await waitFor(
+      () => bookOrdersOf(keyId, id),
+      (o) => o.length === 1,
+      "the close at the fake",
+    );
+    await setFakeState({ delays: { "POST /v2/orders": 0 } });
+    assert.equal(close.status, "accepted", "the close is open, waiting for its fill");
+    const restingNow = (await bookState(keyId)).orders.find((o) => o.id === resting)!;
+    assert.equal(restingNow.status, "canceled", "the resting sell was canceled before the close");
+    const signal = await waitFor(
+      () => signalState(id),
+      (s) => ["filled", "partially_filled", "canceled", "rejected", "failed"].includes(s.status),
+      `signal ${id} to end`,
+      30_000,
+    );
+    // A resumed attempt that runs the cancels again without keeping the plan's own orders
+    // cancels its own close: the signal ends canceled, the entry is never sent, and the
+    // position stays long 5 without its resting sell (as on main before 1d75a6a).
+    await assertOneCloseThenOneEntry(keyId, id, signal, [resting]);
+  } finally {
+    await setFakeState({ delays: { "POST /v2/orders": 0 } });
+  }
 });
