@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { fnUrl, newUser, stackEnv, withDb } from "../support/stack.ts";
 import { createConfig } from "../support/fixtures.ts";
+import { connectAccount } from "../support/broker_accounts.ts";
+import { failNext } from "../support/fake_alpaca_client.ts";
 import {
   buildOpenApiDocument,
   type JsonObject,
@@ -144,6 +146,27 @@ Deno.test("real responses of every webhook-configs route and documented status m
     check(path, "get", await api(undefined, "GET", `${id}/${route}`));
     check(path, "get", await api(t, "POST", `${id}/${route}`));
   }
+
+  // Positions: the simulated book the alert built; a live webhook's account, read from the
+  // fake (200), unreachable (503) and then refused (409).
+  const positionsPath = "/webhook-configs/{id}/positions";
+  const book = await api(t, "GET", `${id}/positions`);
+  assert.equal(book.json.data.length, 1, JSON.stringify(book.json));
+  check(positionsPath, "get", book);
+  check(positionsPath, "get", await api(t, "GET", `${missing}/positions`));
+  check(positionsPath, "get", await api(undefined, "GET", `${id}/positions`));
+  check(positionsPath, "get", await api(t, "POST", `${id}/positions`));
+  const account = await connectAccount(user.id);
+  const live = `/${
+    (await createConfig(user.id, { simulation: false, broker_account_id: account })).id
+  }`;
+  check(positionsPath, "get", await api(t, "GET", `${live}/positions`));
+  await failNext({ path: "GET /v2/positions", status: 500 });
+  check(positionsPath, "get", await api(t, "GET", `${live}/positions`));
+  await withDb((sql) =>
+    sql`select public.mark_broker_account(${user.id}, ${account}, false, null)`
+  );
+  check(positionsPath, "get", await api(t, "GET", `${live}/positions`));
 
   // One signal's detail and retry: the filled one (409), and a failed one never sent (202).
   const detailPath = "/webhook-configs/{id}/signals/{signal_id}";

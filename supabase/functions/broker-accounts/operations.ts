@@ -8,9 +8,8 @@ import {
   type AlpacaAccountClient,
   type AlpacaAccountKeys,
   alpacaHostFor,
-  isCredentialRefusal,
 } from "../_shared/broker/alpaca_account.ts";
-import { BrokerError } from "../_shared/broker/types.ts";
+import { askBroker, refusedKeys } from "../_shared/http/ask_broker.ts";
 import { createAccountSchema, parseBody, updateAccountSchema } from "./schema.ts";
 import { type AccountStore, SqlState } from "./store.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -61,31 +60,6 @@ async function readJson(req: Request): Promise<unknown> {
 function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
-}
-
-/**
- * Runs a broker read and translates its failures: refused keys (401/403) are 422
- * `invalid_credentials`; anything else (network, timeout, 5xx, 429, a body we cannot read) is
- * 503 `broker_unavailable`. The broker's message is not passed on: it is about the keys.
- */
-async function askBroker<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    if (isCredentialRefusal(err)) {
-      throw new ApiError(
-        422,
-        ErrorCode.invalidCredentials,
-        "the broker refused these keys; check the key id, the secret and the environment",
-      );
-    }
-    const status = err instanceof BrokerError && err.status ? ` (HTTP ${err.status})` : "";
-    throw new ApiError(
-      503,
-      ErrorCode.brokerUnavailable,
-      `the broker could not be reached${status}; nothing was changed, try again`,
-    );
-  }
 }
 
 /** Checks keys with the broker (`GET /v2/account` on the environment's host). */
@@ -180,7 +154,7 @@ export async function getAccount(ctx: UserContext): Promise<Response> {
     balances = summary.balances;
     await ctx.store.mark(ctx.user.sub, id, true, summary.account_number).catch(fromDatabase);
   } catch (err) {
-    if (!(err instanceof ApiError) || err.code !== ErrorCode.invalidCredentials) throw err;
+    if (!refusedKeys(err)) throw err;
     await ctx.store.mark(ctx.user.sub, id, false).catch(fromDatabase);
   }
   return jsonResponse(200, { data: { ...await loadAccount(ctx, id), balances } });
@@ -219,7 +193,7 @@ export async function listPositions(ctx: UserContext): Promise<Response> {
   try {
     return jsonResponse(200, { data: await askBroker(() => client.positions()) });
   } catch (err) {
-    if (err instanceof ApiError && err.code === ErrorCode.invalidCredentials) {
+    if (refusedKeys(err)) {
       await ctx.store.mark(ctx.user.sub, id, false).catch(fromDatabase);
     }
     throw err;

@@ -80,17 +80,7 @@ export const accountWithBalancesSchema = accountSchema.extend({
 });
 
 /** An open position, read from the broker; `qty` is negative for a short. */
-export const positionSchema = z.strictObject({
-  symbol: z.string(),
-  side: z.enum(["long", "short"]),
-  qty: z.number(),
-  avg_entry_price: z.number(),
-  current_price: z.number().nullable(),
-  market_value: z.number().nullable(),
-  cost_basis: z.number().nullable(),
-  unrealized_pl: z.number().nullable(),
-  asset_class: z.string().nullable(),
-});
+export { positionSchema } from "../_shared/broker/position.ts";
 
 /** A config that names an account, as the `account_in_use` refusal lists it. */
 export const configRefSchema = z.strictObject({ id: z.guid(), name: z.string() });

@@ -1,5 +1,6 @@
 import type { Claims } from "../_shared/auth/jwt.ts";
 import { asUser, type Sql } from "../_shared/db/client.ts";
+import { markBrokerAccount, readBrokerAccountKeys } from "../_shared/db/broker_account_keys.ts";
 import type { AlpacaAccountKeys, AlpacaEnvironment } from "../_shared/broker/alpaca_account.ts";
 import type { Account } from "./schema.ts";
 
@@ -90,26 +91,17 @@ export function createAccountStore(sql: Sql): AccountStore {
                   ${keys.secretKey}, ${keys.accountNumber})`;
     },
 
-    async mark(userId, id, valid, accountNumber = null) {
-      await sql`select public.mark_broker_account(${userId}, ${id}, ${valid}, ${accountNumber})`;
-    },
+    mark: (userId, id, valid, accountNumber = null) =>
+      markBrokerAccount(sql, userId, id, valid, accountNumber),
 
     async remove(userId, id) {
       await sql`select public.delete_broker_account(${userId}, ${id})`;
     },
 
     async keys(userId, id) {
-      const rows = await sql<{ key_id: string; secret_key: string; environment: string }[]>`
-        select key_id, secret_key, environment::text as environment
-          from public.broker_account_keys(${userId}, ${id})`;
-      const row = rows[0];
-      return row
-        ? {
-          keyId: row.key_id,
-          secretKey: row.secret_key,
-          environment: row.environment as AlpacaEnvironment,
-        }
-        : undefined;
+      const keys = await readBrokerAccountKeys(sql, userId, id);
+      return keys &&
+        { keyId: keys.keyId, secretKey: keys.secretKey, environment: keys.environment };
     },
   };
 }

@@ -94,6 +94,7 @@ const userRoutes: [string, string][] = [
   ["POST", `/webhook-configs/${CONFIG_ID}/rotate-token`],
   ["GET", `/webhook-configs/${CONFIG_ID}/signals`],
   ["GET", `/webhook-configs/${CONFIG_ID}/orders`],
+  ["GET", `/webhook-configs/${CONFIG_ID}/positions`],
 ];
 
 Deno.test("a CORS preflight on any path is 204 with origin, headers and methods, without auth", async () => {
@@ -176,7 +177,7 @@ Deno.test("a malformed config id is 404 not_found on every id route", async () =
 
 Deno.test("an unknown route is 404 JSON, and a wrong method 405 with Allow", async () => {
   const { handle } = setup();
-  const missing = await call(handle, "GET", `/webhook-configs/${CONFIG_ID}/positions`);
+  const missing = await call(handle, "GET", `/webhook-configs/${CONFIG_ID}/balances`);
   assert.equal(missing.status, 404);
   assert.equal((await errorOf(missing)).code, "not_found");
   const wrong = await call(handle, "PUT", `/webhook-configs/${CONFIG_ID}`);

@@ -23,6 +23,13 @@ import {
   updateConfig,
   type UserContext,
 } from "./operations.ts";
+import {
+  alpacaAccountClient,
+  type BrokerClientFactory,
+  createPositionsStore,
+  listPositions,
+  type PositionsStore,
+} from "./positions.ts";
 
 /**
  * The webhook-configs function (docs/interface.md §5): CORS, routing, user authentication and
@@ -38,6 +45,10 @@ export interface HandlerDeps {
   log?: Logger;
   /** Asks process-order to handle a retried signal. */
   trigger?: (signalId: string) => Promise<void>;
+  /** The reads of `GET /{id}/positions`; defaults to the database's, on `sql`. */
+  positions?: PositionsStore;
+  /** Defaults to the SDK client of `_shared/broker/alpaca_account.ts`. */
+  broker?: BrokerClientFactory;
 }
 
 type Operation = UserApiOperation<OperationContext>;
@@ -55,6 +66,7 @@ export const routes: Route<Operation>[] = [
   { method: "POST", path: "/:id/rotate-token", handler: user(rotateToken) },
   { method: "GET", path: "/:id/signals", handler: user(listSignals) },
   { method: "GET", path: "/:id/orders", handler: user(listOrders) },
+  { method: "GET", path: "/:id/positions", handler: user(listPositions) },
   { method: "GET", path: "/:id/signals/:signal_id", handler: user(getSignal) },
   { method: "POST", path: "/:id/signals/:signal_id/retry", handler: user(retrySignal) },
 ];
@@ -132,13 +144,15 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
     ? (signalId: string) =>
       Promise.resolve(waitUntil(deps.trigger!(signalId), (m, e) => log.error(m, e)))
     : undefined;
+  const positions = deps.positions ?? createPositionsStore(deps.sql);
+  const broker = deps.broker ?? alpacaAccountClient;
   return createUserApi<OperationContext>({
     route,
     cors,
     env: deps.env,
     log,
     now: deps.now ?? (() => performance.now()),
-    context: (parts) => ({ ...parts, env: deps.env, sql: deps.sql, trigger }),
+    context: (parts) => ({ ...parts, env: deps.env, sql: deps.sql, trigger, positions, broker }),
     toApiError,
   });
 }

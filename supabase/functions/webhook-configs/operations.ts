@@ -14,6 +14,7 @@ import type { Settings } from "../_shared/config/settings.ts";
 import { buildOpenApiDocument } from "./openapi/document.ts";
 import * as store from "./store.ts";
 import { isUuid } from "../_shared/util/uuid.ts";
+import type { BrokerClientFactory, PositionsStore } from "./positions.ts";
 
 /**
  * One small function per webhook-configs operation (docs/interface.md §5). Each takes the
@@ -30,6 +31,10 @@ export interface OperationContext {
   sql: Sql;
   /** Asks process-order to handle a signal, after the response; see `_shared/process_trigger.ts`. */
   trigger?: (signalId: string) => Promise<void>;
+  /** The reads of `GET /{id}/positions`. */
+  positions: PositionsStore;
+  /** Builds the client that reads a live webhook's broker account. */
+  broker: BrokerClientFactory;
 }
 
 /** The context of an operation that needs a signed-in user. */
@@ -47,7 +52,8 @@ export function configIdParam(params: Record<string, string>): string {
   return id.toLowerCase();
 }
 
-function configNotFound(): ApiError {
+/** The 404 of a config that is not the caller's (or does not exist). */
+export function configNotFound(): ApiError {
   return new ApiError(404, ErrorCode.notFound, "no webhook config with this id");
 }
 

@@ -259,3 +259,44 @@ export async function retrySignal(
   const [row] = await tx`select public.retry_signal(${signalId}) as result`;
   return row.result;
 }
+
+/** A row of a simulated book as `selectSimulatedPositions` reads it. */
+export interface SimulatedPositionRow {
+  symbol: string;
+  qty: number;
+  avg_entry_price: number;
+  /** The price of the config's latest simulated fill in the symbol; null when unknown. */
+  last_price: number | null;
+  market_value: number | null;
+  cost_basis: number | null;
+  unrealized_pl: number | null;
+}
+
+/**
+ * The open positions of config `id`'s simulated book, by symbol, valued at the book's last
+ * fill in each symbol (the price process-order's `simLastPrice` fills a simulated exit at).
+ * The arithmetic is done in numeric, so `3 × 100.1` is 300.3, not a float's neighbour.
+ */
+export async function selectSimulatedPositions(
+  tx: Tx,
+  id: string,
+): Promise<SimulatedPositionRow[]> {
+  return await tx<SimulatedPositionRow[]>`
+    select p.symbol,
+           p.qty::float8 as qty,
+           p.avg_entry_price::float8 as avg_entry_price,
+           last.price::float8 as last_price,
+           (p.qty * last.price)::float8 as market_value,
+           (p.qty * p.avg_entry_price)::float8 as cost_basis,
+           (p.qty * (last.price - p.avg_entry_price))::float8 as unrealized_pl
+      from public.positions p
+      left join lateral (
+        select o.filled_avg_price as price from public.orders o
+         where o.config_id = p.config_id and o.symbol = p.symbol and o.broker = 'simulation'
+           and o.status = 'filled' and o.filled_avg_price is not null
+         order by o.filled_at desc nulls last, o.created_at desc
+         limit 1
+      ) as last on true
+     where p.config_id = ${id} and p.qty <> 0 and p.avg_entry_price is not null
+     order by p.symbol`;
+}

@@ -4,6 +4,7 @@ import { toBrokerError } from "./alpaca_errors.ts";
 import { alpacaBasePath } from "./alpaca.ts";
 import { decimal } from "./alpaca_mapping.ts";
 import { BrokerError } from "./types.ts";
+import type { Position } from "./position.ts";
 
 /**
  * What broker-accounts asks of a connected Alpaca account: are these keys good (and whose
@@ -39,18 +40,8 @@ export interface AccountSummary {
   balances: AccountBalances;
 }
 
-/** An open position as broker-accounts shows it; `qty` is negative for a short. */
-export interface AccountPosition {
-  symbol: string;
-  side: "long" | "short";
-  qty: number;
-  avg_entry_price: number;
-  current_price: number | null;
-  market_value: number | null;
-  cost_basis: number | null;
-  unrealized_pl: number | null;
-  asset_class: string | null;
-}
+/** An open position as the API shows it; `qty` is negative for a short. */
+export type AccountPosition = Position;
 
 /** Reads one account from the broker. Every method throws a `BrokerError` on failure. */
 export interface AlpacaAccountClient {

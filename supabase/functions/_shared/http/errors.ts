@@ -23,6 +23,10 @@ export const ErrorCode = {
   quotaExceeded: "quota_exceeded",
   accountInUse: "account_in_use",
   invalidCredentials: "invalid_credentials",
+  /** A live webhook names no broker account, or one that no longer exists. */
+  brokerAccountMissing: "broker_account_missing",
+  /** A live webhook's broker account is marked `invalid`: the broker refused its keys. */
+  brokerAccountInvalid: "broker_account_invalid",
   brokerUnavailable: "broker_unavailable",
   internal: "internal_error",
   /** The function's environment holds a value it does not accept (see `readEnv`). */

@@ -37,6 +37,7 @@ Deno.test("every route of docs/interface.md §4 and §5 is documented, and nothi
     "GET /webhook-configs/openapi.json",
     "GET /webhook-configs/{id}",
     "GET /webhook-configs/{id}/orders",
+    "GET /webhook-configs/{id}/positions",
     "GET /webhook-configs/{id}/signals",
     "GET /webhook-configs/{id}/signals/{signal_id}",
     "PATCH /webhook-configs/{id}",

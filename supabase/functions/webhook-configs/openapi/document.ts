@@ -2,6 +2,7 @@ import { z } from "zod";
 import { alertJsonSchema } from "../../_shared/alert/schema.ts";
 import { ErrorCode } from "../../_shared/http/errors.ts";
 import { settingsSchema } from "../../_shared/config/settings.ts";
+import { positionSchema } from "../../_shared/broker/position.ts";
 import {
   configSchema,
   createConfigSchema,
@@ -66,6 +67,7 @@ const configList = z.strictObject({ data: z.array(configSchema) });
 const signalList = z.strictObject({ data: z.array(signalSchema) });
 const orderList = z.strictObject({ data: z.array(orderSchema) });
 const signalDetail = z.strictObject({ data: signalDetailSchema });
+const positionList = z.strictObject({ data: z.array(positionSchema) });
 const signalEnvelope = z.strictObject({ data: signalSchema });
 const acceptedAlert = z.strictObject({
   ok: z.literal(true),
@@ -104,6 +106,13 @@ const components: [string, z.ZodType, string][] = [
   ["SignalList", signalList, "Signals, newest first."],
   ["Order", orderSchema, "One broker or simulated order (the columns of docs/interface.md §7)."],
   ["OrderList", orderList, "Orders, newest first."],
+  [
+    "Position",
+    positionSchema,
+    "An open position; `qty` is negative for a short. A figure that is not known is null: a " +
+    "simulated position is valued at the book's last fill in its symbol.",
+  ],
+  ["PositionList", positionList, "Open positions, by symbol."],
   [
     "SignalDetail",
     signalDetail,
@@ -354,6 +363,31 @@ function webhookConfigPaths(): JsonObject {
           ...ok("A page of orders.", "OrderList"),
           ...pageErrors,
           "404": notFound,
+          ...configErrors,
+        },
+      },
+    },
+    "/webhook-configs/{id}/positions": {
+      parameters: [idParameter],
+      get: {
+        operationId: "listWebhookPositions",
+        summary: "What the webhook holds",
+        description: "A simulated webhook (`settings.simulation: true`): its simulated book, " +
+          "valued at the book's last fill in each symbol. A live webhook: the positions of its " +
+          "broker account, read from the broker now.",
+        responses: {
+          ...ok("The open positions.", "PositionList"),
+          "404": notFound,
+          "409": errorResponse(
+            "A live webhook whose broker account is gone (`broker_account_missing`) or " +
+              "`invalid` (`broker_account_invalid`: the broker refused its keys, now or before; " +
+              "re-key it in broker-accounts).",
+            [ErrorCode.brokerAccountMissing, ErrorCode.brokerAccountInvalid],
+          ),
+          "503": errorResponse(
+            "The broker could not be reached, or answered with an error; try again.",
+            [ErrorCode.brokerUnavailable],
+          ),
           ...configErrors,
         },
       },
