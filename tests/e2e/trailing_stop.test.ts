@@ -18,6 +18,8 @@ import {
   requestsOf,
 } from "../support/fake_alpaca_client.ts";
 import {
+  alert,
+  positionOf,
   postAlert,
   sendAlert,
   signalState,
@@ -155,4 +157,33 @@ Deno.test("trailing stop: a trailing stop loss without its distance is a 400 nam
   const error = res.json.error as { code: string; issues: { path: string }[] };
   assert.equal(error.code, "invalid_payload");
   assert.deepEqual(error.issues.map((i) => i.path), ["stopLoss.trail_price"]);
+});
+
+Deno.test("trailing stop, simulated: the stop rests after the fill, trails a rise, and sells when a later price falls through it", async () => {
+  const config = await createConfig(user.id, { simulation: true });
+  const id = await sendAlert(config, TRADERSPOST_ALERT);
+  const signal = await until(id, "filled", "partially_filled", "rejected", "failed", "canceled");
+  assert.equal(signal.status, "filled", JSON.stringify(signal));
+  const orders = () =>
+    signalDetail(config, id).then((d) =>
+      d.orders.map((o) => [o.purpose, o.side, o.order_type, o.status, o.filled_qty])
+    );
+  assert.deepEqual(await orders(), [
+    ["open", "buy", "market", "filled", 3],
+    ["protect", "sell", "trailing_stop", "new", 0],
+  ]);
+
+  // A rise to 102 moves the stop up to 101.235; a buy while long is ignored, so nothing trades.
+  const up = await sendAlert(config, alert({ action: "buy", quantity: 3, price: 102 }));
+  assert.equal((await waitForSignal(up)).status, "ignored");
+  assert.equal((await orders())[1][3], "new", "102 does not reach the stop");
+
+  // 101 falls through the trailed stop (the entry's 99.25 would not have sold).
+  const down = await sendAlert(config, alert({ action: "add", quantity: 1, price: 101 }));
+  await waitForSignal(down);
+  assert.deepEqual((await orders())[1], ["protect", "sell", "trailing_stop", "filled", 3]);
+  const position = await positionOf(config.id, "AAPL");
+  assert.equal(position?.qty, 0, "the stop sold the 3 shares");
+  assert.ok((position?.realized_pnl ?? 0) > 0, `sold above the entry: ${position?.realized_pnl}`);
+  assert.equal((await signalState(id)).status, "filled", "the entry's signal stays filled");
 });
