@@ -5,9 +5,12 @@
  * the plan's state in `webhook_signals.plan`), so a resumed attempt starts from the last step
  * and never sends an order twice. A step that must wait parks the signal as `waiting`; the
  * drain picks it up again, and a wait that outlasts `fill_wait_seconds` fails the signal with a
- * reason naming the step and the position.
+ * reason naming the step and the position. An entry with a trailing stop loss (the plan's
+ * `protect`) waits for its fill like a close does, and then places the stop for the quantity
+ * that filled: recorded first, under its own client_order_id, so it too is sent only once.
  */
-import type { Snapshot } from "../_shared/engine/types.ts";
+import type { OrderIntent, ProtectShape, Snapshot } from "../_shared/engine/types.ts";
+import { clientOrderId } from "../_shared/engine/client_order_id.ts";
 import type { OrderRow } from "../_shared/broker/types.ts";
 import { orderStatusesThatNeverFill } from "../_shared/vocabulary.ts";
 import {
@@ -38,11 +41,13 @@ export function describeOrder(order: Pick<OrderRow, "side" | "symbol" | "request
 /** Runs the plan from where it stands to its end or to its next wait. */
 export async function advancePlan(
   ctx: Ctx,
-  orders: OrderRow[],
+  all: OrderRow[],
   plan: PlanState,
   resuming: boolean,
 ): Promise<SignalResult> {
   const { claim, broker } = ctx;
+  // The protective order is no step of its own: it follows the entry's fill (`afterEntry`).
+  const orders = all.filter((o) => o.purpose !== "protect");
   const symbol = claim.signal.alert.ticker;
   const nothingSent = orders.every((o) => o.status === "pending_submit" && !o.broker_order_id);
   if (plan.cancel !== "none" && nothingSent) {
@@ -70,6 +75,8 @@ export async function advancePlan(
   for (let i = 0; i < orders.length; i++) {
     let order = orders[i];
     const rest = orders.slice(i + 1).filter((o) => o.status === "pending_submit");
+    // The entry whose fill the plan's trailing stop loss waits for.
+    const protecting = plan.protect !== undefined && order.purpose === "open" && rest.length === 0;
     if (order.status === "pending_submit") {
       const placed = await place(ctx, order, resuming, plan.cancel === "requested");
       if (placed.kind === "retry") {
@@ -93,9 +100,10 @@ export async function advancePlan(
         return await concludeFromOrders(ctx, plan.reason);
       }
       order = placed.order;
-    } else if (resuming && rest.length > 0 && !isFinal(order.status)) {
+    } else if (resuming && (rest.length > 0 || protecting) && !isFinal(order.status)) {
       order = await refresh(ctx, order);
     }
+    if (protecting) return await afterEntry(ctx, all, order, plan, plan.protect!);
     if (rest.length === 0) break;
     if (order.status === "filled") continue;
     if (isFinal(order.status)) {
@@ -116,6 +124,73 @@ export async function advancePlan(
     );
   }
   return await concludeFromOrders(ctx, plan.reason);
+}
+
+/**
+ * The entry of a plan with a trailing stop loss: it waits for the entry to end (filled, or
+ * canceled or expired after a partial fill), then places the stop for what filled. An entry
+ * that filled nothing needs no stop, and the signal ends as its orders say.
+ */
+async function afterEntry(
+  ctx: Ctx,
+  all: OrderRow[],
+  entry: OrderRow,
+  plan: PlanState,
+  protect: ProtectShape,
+): Promise<SignalResult> {
+  if (!isFinal(entry.status)) {
+    return await waitOn(
+      ctx,
+      plan,
+      "entry_fill",
+      `waiting for the entry (${describeOrder(entry)}) to fill before its trailing stop loss ` +
+        `(${trailPhrase(protect)}) is placed for the filled quantity`,
+      all,
+    );
+  }
+  if (!(entry.filled_qty > 0)) return await concludeFromOrders(ctx, plan.reason);
+  const id = clientOrderId(ctx.claim.signal.id, "protect");
+  const earlier = all.find((o) => o.client_order_id === id);
+  // On record before it is sent: a crash after this resumes here, and looks the stop up first.
+  let stop = earlier ?? await ctx.deps.store.recordIntent(
+    ctx.claim.signal.id,
+    ctx.broker.name,
+    protectIntent(entry, protect, id),
+  );
+  if (stop.status === "pending_submit") {
+    const placed = await place(ctx, stop, earlier !== undefined);
+    if (placed.kind === "retry") {
+      return await retryLater(ctx.claim, ctx.deps, placed.reason, placed.delayMs);
+    }
+    if (placed.kind === "held") return await retryLater(ctx.claim, ctx.deps, placed.message);
+    stop = placed.order;
+  }
+  const partial = entry.status === "filled" ? "" : ` of the ${entry.status} entry`;
+  const placedStop = stop.status === "rejected"
+    ? ""
+    : `; its stop loss is at the broker: ${describeOrder(stop)} ${trailPhrase(protect)} for ` +
+      `the ${entry.filled_qty} filled${partial}`;
+  return await concludeFromOrders(ctx, `${plan.reason}${placedStop}`);
+}
+
+/** The trailing stop for what the entry filled: the opposite side, the filled quantity. */
+function protectIntent(entry: OrderRow, protect: ProtectShape, id: string): OrderIntent {
+  return {
+    client_order_id: id,
+    symbol: entry.symbol,
+    side: entry.side === "buy" ? "sell" : "buy",
+    qty: entry.filled_qty,
+    ...protect,
+    purpose: "protect",
+  };
+}
+
+/** `trailing stop 0.75% gtc`, `trailing stop 2 day`. */
+function trailPhrase(protect: ProtectShape): string {
+  const trail = protect.trail_price !== undefined
+    ? `${protect.trail_price}`
+    : `${protect.trail_percent}%`;
+  return `trailing stop ${trail} ${protect.time_in_force}`;
 }
 
 /** An alert with a `delay` waits until it is due; null when it is due now. */

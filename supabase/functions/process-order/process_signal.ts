@@ -319,8 +319,9 @@ async function run(
   const plan: PlanState = {
     cancel: decision.plan.cancel_open_orders ? "pending" : "none",
     reason,
+    ...(decision.plan.protect ? { protect: decision.plan.protect } : {}),
   };
-  const multiStep = plan.cancel !== "none" || intents.length > 1;
+  const multiStep = plan.cancel !== "none" || intents.length > 1 || !!plan.protect;
   if (multiStep) {
     const closed = await waitForMarketOpen(ctx, snapshot, reason);
     if (closed) return closed;

@@ -605,6 +605,182 @@ Deno.test("a refusal for shares held by orders being canceled is a wait, and the
   assert.equal(w.broker.orders.size, 1);
 });
 
+/** TradersPost's entry with a trailing stop loss (issue #12). */
+const TRAILING: NormalizedAlert = {
+  ticker: "AAPL",
+  action: "buy",
+  quantity: 3,
+  price: 100,
+  stop_loss: { type: "trailing_stop", trail_percent: 0.75 },
+};
+
+/** The workflow's submits, each as [client_order_id, side, qty, type]. */
+function submits(w: ReturnType<typeof world>) {
+  return w.broker.callsOf("submit").map((c) => [
+    c.client_order_id,
+    c.intent.side,
+    c.intent.qty,
+    c.intent.type,
+  ]);
+}
+
+Deno.test("trailing stop loss: the entry goes alone, waits for its fill, then the stop is sent once for the filled quantity", async () => {
+  const w = world();
+  const s = w.signal(TRAILING);
+  const protect = clientOrderId(s.id, "protect");
+
+  const first = await w.claimAndProcess();
+  assert.equal(first.status, "waiting");
+  assert.match(
+    first.reason,
+    /waiting for the entry \(buy 3 AAPL\) to fill before its trailing stop loss \(trailing stop 0\.75% day\)/,
+  );
+  assert.deepEqual(submits(w), [[s.open, "buy", 3, "market"]], "no stop before the fill");
+  const entry = w.broker.callsOf("submit")[0].intent;
+  assert.equal(entry.stop_loss, undefined, "Alpaca takes no trailing leg");
+  assert.equal(entry.order_class, "simple");
+
+  w.clock.advance(WAIT_POLL_MS);
+  assert.equal((await w.claimAndProcess()).status, "waiting", "still not filled");
+  assert.equal(w.broker.callsOf("submit").length, 1);
+
+  w.broker.fill(s.open);
+  w.clock.advance(WAIT_POLL_MS);
+  const done = await w.claimAndProcess();
+  assert.equal(done.status, "filled", done.reason);
+  assert.match(done.reason, /its stop loss is at the broker: sell 3 AAPL trailing stop 0\.75% day/);
+  assert.deepEqual(submits(w), [[s.open, "buy", 3, "market"], [
+    protect,
+    "sell",
+    3,
+    "trailing_stop",
+  ]]);
+  const stop = w.broker.callsOf("submit")[1].intent;
+  assert.equal(stop.trail_percent, 0.75);
+  assert.equal(stop.time_in_force, "day");
+  assert.equal(stop.purpose, "protect");
+  assert.deepEqual(w.store.ordersOf(s.id).map((o) => [o.purpose, o.status]), [
+    ["open", "filled"],
+    ["protect", "accepted"],
+  ]);
+  assert.equal(w.store.signals.get(s.id)?.attempts, 1, "waiting spends no attempt");
+  // The signal is over: nothing is left to claim, and no second stop can follow.
+  assert.deepEqual(await w.store.claimSignals(1, null, STALE_AFTER_SECONDS), []);
+});
+
+Deno.test("trailing stop loss: a crash between recording the stop and sending it sends it once, after a lookup", async () => {
+  const w = world();
+  const s = w.signal(TRAILING);
+  const protect = clientOrderId(s.id, "protect");
+  w.broker.scriptSubmits({ kind: "accept", status: "filled" });
+  w.store.crashAt("recordIntent", "after");
+
+  await assert.rejects(w.claimAndProcess(), ProcessDied);
+  assert.deepEqual(submits(w), [[s.open, "buy", 3, "market"]]);
+  assert.deepEqual(w.store.ordersOf(s.id).map((o) => [o.purpose, o.status]), [
+    ["open", "filled"],
+    ["protect", "pending_submit"],
+  ]);
+
+  w.restartAfterCrash();
+  const done = await w.claimAndProcess();
+  assert.equal(done.status, "filled", done.reason);
+  assert.deepEqual(w.broker.callsOf("findByClientOrderId").map((c) => c.client_order_id), [
+    protect,
+  ]);
+  assert.deepEqual(submits(w), [[s.open, "buy", 3, "market"], [
+    protect,
+    "sell",
+    3,
+    "trailing_stop",
+  ]]);
+});
+
+Deno.test("trailing stop loss: a crash while the stop's POST is out (the broker made it) never sends a second one", async () => {
+  const w = world();
+  const s = w.signal(TRAILING);
+  const protect = clientOrderId(s.id, "protect");
+  w.broker.scriptSubmits({ kind: "accept", status: "filled" }, { kind: "crash", created: true });
+
+  await assert.rejects(w.claimAndProcess(), ProcessDied);
+  w.restartAfterCrash();
+  const done = await w.claimAndProcess();
+
+  assert.equal(done.status, "filled", done.reason);
+  assert.equal(w.broker.callsOf("submit").filter((c) => c.client_order_id === protect).length, 1);
+  assert.equal([...w.broker.orders.keys()].filter((id) => id === protect).length, 1);
+  assert.deepEqual(w.store.ordersOf(s.id).map((o) => [o.purpose, o.status]), [
+    ["open", "filled"],
+    ["protect", "accepted"],
+  ]);
+});
+
+Deno.test("trailing stop loss: an entry canceled after a partial fill gets its stop for the filled 2", async () => {
+  const w = world();
+  const s = w.signal(TRAILING);
+  assert.equal((await w.claimAndProcess()).status, "waiting");
+  Object.assign(w.broker.orders.get(s.open)!, {
+    status: "canceled",
+    filled_qty: 2,
+    filled_avg_price: 100,
+  });
+  w.clock.advance(WAIT_POLL_MS);
+  const done = await w.claimAndProcess();
+
+  assert.equal(done.status, "partially_filled", done.reason);
+  assert.match(
+    done.reason,
+    /sell 2 AAPL trailing stop 0\.75% day for the 2 filled of the canceled entry/,
+  );
+  assert.deepEqual(submits(w).at(-1), [clientOrderId(s.id, "protect"), "sell", 2, "trailing_stop"]);
+});
+
+Deno.test("trailing stop loss: an entry that fills nothing needs no stop", async () => {
+  const w = world();
+  const s = w.signal(TRAILING);
+  assert.equal((await w.claimAndProcess()).status, "waiting");
+  w.broker.orders.get(s.open)!.status = "expired";
+  w.clock.advance(WAIT_POLL_MS);
+  const done = await w.claimAndProcess();
+
+  assert.equal(done.status, "canceled", done.reason);
+  assert.deepEqual(submits(w), [[s.open, "buy", 3, "market"]]);
+});
+
+Deno.test("trailing stop loss: a stop the broker refuses fails the signal unprotected, naming the shares", async () => {
+  const w = world();
+  const s = w.signal(TRAILING);
+  w.broker.scriptSubmits(
+    { kind: "accept", status: "filled" },
+    { kind: "reject", status: 422, message: "trailing stop orders must be DAY or GTC orders" },
+  );
+  const done = await w.claimAndProcess();
+
+  assert.equal(done.status, "failed");
+  assert.match(
+    done.reason,
+    /^unprotected: the stop loss \(sell 3 AAPL trailing_stop\) was refused by the broker, so the 3 AAPL the entry filled have no stop loss at the broker: trailing stop orders must be DAY or GTC/,
+  );
+  const signal = w.store.signals.get(s.id)!;
+  assert.equal(signal.error_code, "unprotected");
+});
+
+Deno.test("trailing stop loss: an entry that does not fill within fill_wait_seconds fails plan_timeout and sends no stop", async () => {
+  const w = world({ settings: { fill_wait_seconds: 5 } });
+  const s = w.signal(TRAILING);
+  assert.equal((await w.claimAndProcess()).status, "waiting");
+  for (let t = 0; t < 5_000; t += WAIT_POLL_MS) {
+    w.clock.advance(WAIT_POLL_MS);
+    if ((await w.claimAndProcess()).status !== "waiting") break;
+  }
+  const signal = w.store.signals.get(s.id)!;
+  assert.equal(signal.status, "failed");
+  assert.equal(signal.error_code, "plan_timeout");
+  assert.match(signal.reason ?? "", /^entry_fill: the entry did not complete within 5 s/);
+  assert.match(signal.reason ?? "", /the open \(buy 3 AAPL\) stays open at the broker/);
+  assert.deepEqual(submits(w), [[s.open, "buy", 3, "market"]]);
+});
+
 Deno.test("retries run out: the signal fails with retries_exhausted and the intent is never sent twice", async () => {
   const w = world({ maxAttempts: 3 });
   const s = w.signal();

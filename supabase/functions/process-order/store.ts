@@ -104,6 +104,16 @@ export interface OrderStore {
     intents: OrderIntent[],
     plan: PlanState,
   ): Promise<OrderRow[]>;
+  /**
+   * Records one more order of the signal's plan as `pending_submit` (`record_order_intent`),
+   * before it is sent: a protective order sized by its entry's fill. Idempotent on
+   * client_order_id: the row already there comes back.
+   */
+  recordIntent(
+    signalId: string,
+    broker: OrderRow["broker"],
+    intent: OrderIntent,
+  ): Promise<OrderRow>;
   /** Records where the claimed signal's plan stands, before the step it describes runs. */
   setSignalPlan(signalId: string, plan: PlanState): Promise<void>;
   /** Parks the claimed signal as `waiting` for `delayMs`, without spending an attempt. */
@@ -225,6 +235,12 @@ export function sqlOrderStore(pool: Sql): OrderStore {
       const [row] = await sql`select public.record_plan(${signalId}, ${broker}::public.broker_kind,
         ${json(detail)}, ${json(intents)}, ${json(plan)}) as o`;
       return (row.o as Record<string, unknown>[]).map(orderRow);
+    },
+    async recordIntent(signalId, broker, intent) {
+      const [row] = await sql`select public.record_order_intent(${signalId},
+        ${broker}::public.broker_kind, ${json(intent)}) as o`;
+      if (!row.o) throw new Error(`signal ${signalId} could not record ${intent.client_order_id}`);
+      return orderRow(row.o);
     },
     async setSignalPlan(signalId, plan) {
       await sql`select public.set_signal_plan(${signalId}, ${json(plan)})`;

@@ -404,6 +404,41 @@ export class FakeOrderStore implements OrderStore {
     });
   }
 
+  /** As `record_order_intent`: one `pending_submit` row, or the one already there. */
+  recordIntent(signalId: string, broker: OrderRow["broker"], intent: OrderIntent) {
+    return this.#call("recordIntent", () => {
+      checkIntent(intent);
+      const signal = this.signals.get(signalId);
+      if (!signal) throw new Error(`record_order_intent: no signal ${signalId}`);
+      const existing = this.orders.get(intent.client_order_id);
+      if (existing) return toOrderRow(existing);
+      const order: StoredOrder = {
+        id: `order-${++this.#ids}`,
+        signal_id: signal.id,
+        config_id: signal.config_id,
+        user_id: signal.user_id,
+        client_order_id: intent.client_order_id,
+        purpose: intent.purpose,
+        broker,
+        broker_order_id: null,
+        symbol: intent.symbol,
+        side: intent.side,
+        status: "pending_submit",
+        filled_qty: 0,
+        filled_avg_price: null,
+        request: intent,
+        error_message: null,
+        created_at: this.clock.now() + this.#ids / 1000,
+        broker_response: null,
+        submitted_at: null,
+        filled_at: null,
+      };
+      this.orders.set(order.client_order_id, order);
+      this.#orderEvent(order);
+      return toOrderRow(order);
+    });
+  }
+
   recordOrderUpdate(clientOrderId: string, update: OrderUpdate) {
     return this.#call("recordOrderUpdate", () => {
       if (update.status !== undefined && !ORDER_STATUSES.has(update.status)) {
@@ -512,12 +547,17 @@ export class FakeOrderStore implements OrderStore {
     });
   }
 
-  /** As `conclude_signal` (signal_conclusion migration), called with a reason. */
+  /**
+   * As `conclude_signal` (protective_orders migration), called with a reason: protect orders
+   * count for nothing, except that a rejected one fails the signal as `unprotected`.
+   */
   concludeSignal(signalId: string, reason: string) {
     return this.#call("concludeSignal", () => {
       const s = this.signals.get(signalId);
       if (!s) throw new Error(`signal ${signalId} could not be concluded`);
-      const orders = this.ordersOf(signalId);
+      const all = this.ordersOf(signalId);
+      const orders = all.filter((o) => o.purpose !== "protect");
+      const refusedStop = all.find((o) => o.purpose === "protect" && o.status === "rejected");
       const final = (o: OrderRow) => o.status === "filled" || NEVER_FILLS.has(o.status);
       const rejected = orders.find((o) => o.status === "rejected");
       const rejectedWhy = rejected?.error_message ?? "the broker rejected the order";
@@ -528,6 +568,16 @@ export class FakeOrderStore implements OrderStore {
       if (orders.length === 0 || orders.some((o) => !final(o))) {
         status = "submitted";
         if (rejected) why += `; a later order was rejected by the broker: ${rejectedWhy}`;
+      } else if (refusedStop) {
+        const { side, qty } = refusedStop.request;
+        const unguarded = `the stop loss (${side} ${qty} ${refusedStop.symbol} ` +
+          `${refusedStop.request.type}) was refused by the broker, so the ${qty} ` +
+          `${refusedStop.symbol} the entry filled ${qty === 1 ? "has" : "have"} no stop loss at ` +
+          `the broker: ${refusedStop.error_message ?? "the broker rejected the order"}`;
+        status = "failed";
+        code = "unprotected";
+        why = `unprotected: ${unguarded}; ${reason}`;
+        s.error_message = unguarded;
       } else if (orders.every((o) => o.status === "filled")) {
         status = "filled";
       } else if (!anyFill && rejected) {
@@ -543,15 +593,15 @@ export class FakeOrderStore implements OrderStore {
         if (rejected && anyFill) {
           why += `; a later order was rejected by the broker: ${rejectedWhy}`;
         }
-        why += `; ${
-          orders.map((o) => `${o.purpose} ${o.side} ${o.symbol}: ${o.status}`).join("; ")
-        }`;
+        why += `; ${all.map((o) => `${o.purpose} ${o.side} ${o.symbol}: ${o.status}`).join("; ")}`;
       }
       this.#setStatus(s, status);
       s.reason = why;
       if (code) {
         s.error_code = code;
-        s.error_message = rejected ? rejectedWhy : "no order of the plan is live at the broker";
+        if (code !== "unprotected") {
+          s.error_message = rejected ? rejectedWhy : "no order of the plan is live at the broker";
+        }
       }
       s.processed_at = this.clock.now();
       s.next_attempt_at = null;

@@ -42,7 +42,7 @@ export const orderSchema = z.strictObject({
   config_id: z.guid().nullable(),
   user_id: z.guid(),
   client_order_id: z.string(),
-  purpose: z.enum(["open", "close"]),
+  purpose: z.enum(["open", "close", "protect"]),
   broker: z.enum(brokerKinds),
   broker_order_id: z.string().nullable(),
   symbol: z.string(),

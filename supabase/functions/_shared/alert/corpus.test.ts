@@ -385,8 +385,7 @@ const corpus: Case[] = [
     source: "TradersPost: stop loss with type stop",
     body: { ticker: "AAPL", action: "buy", stopLoss: { type: "stop", stopPrice: 180 } },
     expect: {
-      reads: { ticker: "AAPL", action: "buy", stop_loss: { stop_price: 180 } },
-      warns: ["stopLoss.type"],
+      reads: { ticker: "AAPL", action: "buy", stop_loss: { type: "stop", stop_price: 180 } },
     },
   },
   {
@@ -396,7 +395,33 @@ const corpus: Case[] = [
       action: "buy",
       stopLoss: { type: "trailing_stop", trailPercent: 0.75 },
     },
-    expect: { refused: "invalid_payload", path: "stopLoss" },
+    expect: {
+      reads: {
+        ticker: "AAPL",
+        action: "buy",
+        stop_loss: { type: "trailing_stop", trail_percent: 0.75 },
+      },
+    },
+  },
+  {
+    source: "TradersPost: a trailing stop loss by amount",
+    body: {
+      ticker: "AAPL",
+      action: "buy",
+      stopLoss: { type: "trailing_stop", trailAmount: 1.25 },
+    },
+    expect: {
+      reads: {
+        ticker: "AAPL",
+        action: "buy",
+        stop_loss: { type: "trailing_stop", trail_price: 1.25 },
+      },
+    },
+  },
+  {
+    source: "a trailing stop loss without its distance",
+    body: { ticker: "AAPL", action: "buy", stopLoss: { type: "trailing_stop" } },
+    expect: { refused: "invalid_payload", path: "stopLoss.trail_price" },
   },
   {
     source: "TradersPost: an options alert",

@@ -405,6 +405,89 @@ Deno.test("take_profit and stop_loss: each member, positive, at least one", () =
   rejectField({ stop_loss: { percent: 100 } }, "stop_loss.percent", /less than 100/);
 });
 
+Deno.test("stop_loss.type: a trailing stop loss with exactly one trail field, by any of its names", () => {
+  const legs: [Body, Body][] = [
+    [{ type: "trailing_stop", trailPercent: 0.75 }, { type: "trailing_stop", trail_percent: 0.75 }],
+    [{ type: "Trailing_Stop", trail_percent: "1.5" }, {
+      type: "trailing_stop",
+      trail_percent: 1.5,
+    }],
+    [{ type: "trailing_stop", trailAmount: 2 }, { type: "trailing_stop", trail_price: 2 }],
+    [{ type: "trailing_stop", trail_amount: "2.5" }, { type: "trailing_stop", trail_price: 2.5 }],
+    [{ type: "trailing_stop", trailPrice: 3 }, { type: "trailing_stop", trail_price: 3 }],
+    [{ type: "trailing_stop", trail_price: 3, trailPrice: 3 }, {
+      type: "trailing_stop",
+      trail_price: 3,
+    }],
+    [{ type: "stop", stopPrice: 180 }, { type: "stop", stop_price: 180 }],
+    [{ type: "stop_limit", stop_price: 180, limit_price: 179 }, {
+      type: "stop_limit",
+      stop_price: 180,
+      limit_price: 179,
+    }],
+  ];
+  for (const [sent, expected] of legs) {
+    const parsed = parseAlert({ ...base, stopLoss: sent });
+    assert.deepEqual(parsed.alert.stop_loss, expected, JSON.stringify(sent));
+    assert.deepEqual(parsed.warnings, [], JSON.stringify(sent));
+  }
+  const sl = (leg: Body) => ({ stop_loss: leg });
+  rejectField(
+    sl({ type: "trailing_stop" }),
+    "stop_loss.trail_price",
+    /required when type is trailing_stop/,
+  );
+  rejectField(
+    sl({ type: "trailing_stop", trail_price: 1, trailPercent: 2 }),
+    "stop_loss.trailPercent",
+    /cannot be sent together with trail_price/,
+  );
+  rejectField(
+    sl({ type: "trailing_stop", trail_percent: 1, stop_price: 90 }),
+    "stop_loss.stop_price",
+    /not used by a trailing_stop stop loss/,
+  );
+  rejectField(
+    sl({ type: "trailing_stop", trail_percent: 1, percent: 2 }),
+    "stop_loss.percent",
+    /not used by a trailing_stop stop loss/,
+  );
+  rejectField(sl({ trailPercent: 1 }), "stop_loss.trailPercent", /only when type is trailing_stop/);
+  rejectField(
+    sl({ type: "stop", stop_price: 90, trail_amount: 1 }),
+    "stop_loss.trail_amount",
+    /only when type is trailing_stop/,
+  );
+  rejectField(sl({ type: "stop_limit", stop_price: 90 }), "stop_loss.limit_price", /required/);
+  rejectField(
+    sl({ type: "stop", stop_price: 90, limit_price: 89 }),
+    "stop_loss.limit_price",
+    /stop_limit/,
+  );
+  rejectField(
+    sl({ type: "trailing", trail_percent: 1 }),
+    "stop_loss.type",
+    /must be one of stop, stop_limit, trailing_stop/,
+  );
+  rejectField(
+    sl({ type: "trailing_stop", trail_percent: 101 }),
+    "stop_loss.trail_percent",
+    /at most 100/,
+  );
+  rejectField(
+    sl({ type: "trailing_stop", trail_price: 1, trailAmount: 2 }),
+    "stop_loss.trailAmount",
+    /conflicts with 'trail_price'/,
+  );
+  // A take profit does not trail: those names are unknown there, and said so.
+  const tp = parseAlert({ ...base, takeProfit: { limitPrice: 200, trailPercent: 1, type: "x" } });
+  assert.deepEqual(tp.alert.take_profit, { limit_price: 200 });
+  assert.deepEqual(tp.warnings, [
+    "unknown field 'takeProfit.trailPercent' was stored but ignored",
+    "unknown field 'takeProfit.type' was stored but ignored",
+  ]);
+});
+
 Deno.test("id and alert_id: strings or numbers, kept as strings of at most 200", () => {
   const cases: [Body, string][] = [
     [{ id: "Long Entry" }, "Long Entry"],

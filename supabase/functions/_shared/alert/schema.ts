@@ -22,6 +22,8 @@ import {
   type NormalizedAlert,
   quantityTypes,
   sentiments,
+  type StopLossType,
+  stopLossTypes,
 } from "./types.ts";
 
 export { extractBodyToken };
@@ -146,8 +148,28 @@ const identifier = z.union([
       '"{{strategy.order.id}}-{{timenow}}". A string or a number.',
   });
 
-/** A take-profit or stop-loss leg, with its own camelCase aliases. */
-function exitLeg(percent: ReturnType<typeof positiveNumber>, description: string) {
+/** The camelCase aliases of each leg field, as TradersPost sends them. */
+const legAliases = {
+  limit_price: ["limitPrice"],
+  stop_price: ["stopPrice"],
+  trail_price: ["trail_amount", "trailAmount", "trailPrice"],
+  trail_percent: ["trailPercent"],
+} as const;
+
+/** The fields only a stop loss has: its type and a trailing stop's distance. */
+const stopLossOnly = ["type", "trail_price", "trail_percent"] as const;
+
+/**
+ * A take-profit or stop-loss leg, with its own camelCase aliases. A stop loss also takes
+ * `type` (`stop`, `stop_limit`, `trailing_stop`) and, for a trailing stop, exactly one of
+ * `trail_price` (aliases `trail_amount`, `trailAmount`, `trailPrice`) and `trail_percent`
+ * (`trailPercent`), as TradersPost sends `{"type":"trailing_stop","trailPercent":0.75}`.
+ */
+function exitLeg(
+  percent: ReturnType<typeof positiveNumber>,
+  description: string,
+  stopLoss = false,
+) {
   const legFields = {
     limit_price: price("Limit price of the leg.").nullish(),
     stop_price: price("Stop price of the leg.").nullish(),
@@ -157,26 +179,119 @@ function exitLeg(percent: ReturnType<typeof positiveNumber>, description: string
     limitPrice: price("Alias of limit_price.").nullish(),
     stopPrice: price("Alias of stop_price.").nullish(),
   };
-  return z.looseObject(legFields, { error: 'must be an object such as {"limit_price": 200}' })
+  const trailFields = {
+    type: oneOf(
+      stopLossTypes,
+      "The kind of stop loss. A trailing_stop is placed as its own order once the entry has " +
+        "filled, for the filled quantity, since Alpaca takes no trailing leg.",
+    ).nullish(),
+    trail_price: price("Trailing distance in money; for a trailing_stop stop loss.").nullish(),
+    trail_percent: positiveNumber(
+      MAX_TRAIL_PERCENT,
+      "Trailing distance in percent; for a trailing_stop stop loss.",
+    ).nullish(),
+    ...Object.fromEntries(
+      (["trail_price", "trail_percent"] as const).flatMap((field) =>
+        legAliases[field].map((alias) => [
+          alias,
+          (field === "trail_price"
+            ? price("Alias of trail_price.")
+            : positiveNumber(MAX_TRAIL_PERCENT, "Alias of trail_percent.")).nullish(),
+        ])
+      ),
+    ),
+  };
+  const shape = stopLoss ? { ...legFields, ...trailFields } : legFields;
+  return z.looseObject(shape, { error: 'must be an object such as {"limit_price": 200}' })
     .transform((raw, ctx) => {
       const leg: ExitLeg = {};
       const put = <K extends keyof ExitLeg>(key: K, value: ExitLeg[K] | undefined) => {
         if (value !== undefined) leg[key] = value;
       };
-      put("limit_price", pickAlias(raw, ["limit_price", "limitPrice"], ctx));
-      put("stop_price", pickAlias(raw, ["stop_price", "stopPrice"], ctx));
+      const fields = stopLoss
+        ? (["limit_price", "stop_price", "trail_price", "trail_percent"] as const)
+        : (["limit_price", "stop_price"] as const);
+      for (const field of fields) {
+        put(field, pickAlias(raw, [field, ...legAliases[field]], ctx));
+      }
       put("percent", raw.percent ?? undefined);
       put("amount", raw.amount ?? undefined);
+      if (stopLoss) put("type", (raw as { type?: StopLossType | null }).type ?? undefined);
       if (Object.keys(leg).length === 0) {
         ctx.issues.push({
           code: "custom",
           input: raw,
-          message: "needs at least one of limit_price, stop_price, percent or amount",
+          message: stopLoss
+            ? "needs at least one of limit_price, stop_price, percent or amount, or type " +
+              "trailing_stop with trail_price or trail_percent"
+            : "needs at least one of limit_price, stop_price, percent or amount",
         });
+      } else if (stopLoss) {
+        checkStopLossType(raw, leg, ctx);
       }
       return leg;
     })
     .meta({ description });
+}
+
+/** The name a stop-loss field was sent under (itself or an alias). */
+function legName(
+  raw: Record<string, unknown>,
+  field: keyof typeof legAliases | "percent" | "amount",
+) {
+  const names = [
+    field,
+    ...(field in legAliases ? legAliases[field as keyof typeof legAliases] : []),
+  ];
+  return names.find((name) => raw[name] !== undefined && raw[name] !== null) ?? field;
+}
+
+/**
+ * A stop loss's fields agree with its type: a trailing stop has exactly one trail field and no
+ * other price; a stop_limit has a limit_price; a stop has none; only a trailing stop trails.
+ */
+function checkStopLossType(
+  raw: Record<string, unknown>,
+  leg: ExitLeg,
+  ctx: z.RefinementCtx<unknown>,
+): void {
+  const issue = (field: Parameters<typeof legName>[1] | "type", message: string) =>
+    ctx.issues.push({
+      code: "custom",
+      input: undefined,
+      path: [field === "type" ? "type" : legName(raw, field)],
+      message,
+    });
+  const trails = (["trail_price", "trail_percent"] as const).filter((f) => leg[f] !== undefined);
+  if (leg.type === "trailing_stop") {
+    if (trails.length === 0) {
+      issue(
+        "trail_price",
+        "is required when type is trailing_stop, unless trail_percent is sent",
+      );
+    } else if (trails.length === 2) {
+      issue("trail_percent", "cannot be sent together with trail_price; send exactly one of them");
+    }
+    for (const field of ["limit_price", "stop_price", "percent", "amount"] as const) {
+      if (leg[field] !== undefined) {
+        issue(
+          field,
+          "is not used by a trailing_stop stop loss, which follows the price by its " +
+            "trail_price or trail_percent; send one of those instead",
+        );
+      }
+    }
+    return;
+  }
+  for (const field of trails) {
+    issue(field, 'is used only when type is trailing_stop; add "type": "trailing_stop"');
+  }
+  if (leg.type === "stop_limit" && leg.limit_price === undefined) {
+    issue("limit_price", "is required when type is stop_limit");
+  }
+  if (leg.type === "stop" && leg.limit_price !== undefined) {
+    issue("limit_price", "is not used by a stop stop loss; send type stop_limit to use it");
+  }
 }
 
 /**
@@ -226,7 +341,9 @@ const canonicalFields = {
   ).nullish(),
   stop_loss: exitLeg(
     positiveNumber(100, "Loss in percent of the entry price.", "lt"),
-    "Stop-loss leg; makes a bracket order.",
+    "Stop-loss leg; makes a bracket order. A trailing_stop stop loss is placed as its own " +
+      "order once the entry has filled.",
+    true,
   ).nullish(),
   delay: nonNegativeNumber(
     MAX_DELAY_SECONDS,
@@ -372,13 +489,18 @@ export const alertSchema: z.ZodType<NormalizedAlert, z.input<z.ZodObject<AlertIn
 /** Every top-level field name the schema knows, aliases and token fields included. */
 export const knownAlertFields: ReadonlySet<string> = new Set(Object.keys(alertShape));
 
-const knownLegFields: ReadonlySet<string> = new Set([
+const knownTakeProfitFields: ReadonlySet<string> = new Set([
   "limit_price",
   "stop_price",
   "percent",
   "amount",
   "limitPrice",
   "stopPrice",
+]);
+const knownStopLossFields: ReadonlySet<string> = new Set([
+  ...knownTakeProfitFields,
+  ...stopLossOnly,
+  ...Object.values(legAliases).flat(),
 ]);
 
 /**
@@ -620,8 +742,9 @@ function unknownFieldWarnings(payload: Record<string, unknown>): string[] {
   for (const legField of ["take_profit", "stop_loss", "takeProfit", "stopLoss"]) {
     const leg = payload[legField];
     if (!isPlainObject(leg)) continue;
+    const known = legField.startsWith("stop") ? knownStopLossFields : knownTakeProfitFields;
     for (const key of Object.keys(leg)) {
-      if (!knownLegFields.has(key)) unknown.push(formatJsonPath([legField, key]));
+      if (!known.has(key)) unknown.push(formatJsonPath([legField, key]));
     }
   }
   return unknown.map((field) => `unknown field '${field}' was stored but ignored`);

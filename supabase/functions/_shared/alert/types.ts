@@ -24,12 +24,22 @@ export const quantityTypes = [
 ] as const;
 export type QuantityType = typeof quantityTypes[number];
 
-/** A take-profit or stop-loss leg as the alert describes it. */
+/** The kinds of stop loss an alert may ask for (`stop_loss.type`). */
+export const stopLossTypes = ["stop", "stop_limit", "trailing_stop"] as const;
+export type StopLossType = typeof stopLossTypes[number];
+
+/**
+ * A take-profit or stop-loss leg as the alert describes it. Only a stop loss has a `type`; a
+ * `trailing_stop` one has exactly one of `trail_price` and `trail_percent` and no other price.
+ */
 export interface ExitLeg {
   limit_price?: number;
   stop_price?: number;
   percent?: number;
   amount?: number;
+  type?: StopLossType;
+  trail_price?: number;
+  trail_percent?: number;
 }
 
 /**

@@ -79,7 +79,7 @@ export interface OrderRow {
   id: string;
   signal_id: string;
   client_order_id: string;
-  purpose: "open" | "close";
+  purpose: "open" | "close" | "protect";
   broker: BrokerKind;
   broker_order_id: string | null;
   symbol: string;

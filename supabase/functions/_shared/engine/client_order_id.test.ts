@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { clientOrderId } from "./client_order_id.ts";
+import { clientOrderId, type OrderLeg } from "./client_order_id.ts";
 
 const uuid = "6f1c2d3e-0000-4000-8000-1234567890ab";
 
-const rows: { name: string; signalId: string; leg: "open" | "close"; expected: string }[] = [
+const rows: { name: string; signalId: string; leg: OrderLeg; expected: string }[] = [
+  {
+    name: "protect leg",
+    signalId: uuid,
+    leg: "protect",
+    expected: "tv-6f1c2d3e0000400080001234567890ab-p",
+  },
   {
     name: "open leg",
     signalId: uuid,

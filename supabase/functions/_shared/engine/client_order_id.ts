@@ -1,5 +1,10 @@
-/** Which order of a signal the id is for: the entry (`open`) or the exit (`close`). */
-export type OrderLeg = "open" | "close";
+/**
+ * Which order of a signal the id is for: the entry (`open`), the exit (`close`) or the entry's
+ * protective order placed after its fill (`protect`).
+ */
+export type OrderLeg = "open" | "close" | "protect";
+
+const suffixOf: Record<OrderLeg, string> = { open: "o", close: "c", protect: "p" };
 
 const maxBodyLength = 43; // 48 - "tv-".length - "-o".length
 
@@ -17,5 +22,5 @@ export function clientOrderId(signalId: string, leg: OrderLeg): string {
   if (!/^[a-z0-9]+$/.test(body) || body.length > maxBodyLength) {
     throw new Error(`signal id ${JSON.stringify(signalId)} cannot form a client_order_id`);
   }
-  return `tv-${body}-${leg === "open" ? "o" : "c"}`;
+  return `tv-${body}-${suffixOf[leg]}`;
 }

@@ -879,3 +879,178 @@ const brokerRuleRows: Row[] = [
 ];
 
 runRows("decide: broker rules", brokerRuleRows);
+
+const trailing = (trail: { trail_percent?: number; trail_price?: number }) => ({
+  type: "trailing_stop" as const,
+  ...trail,
+});
+
+/**
+ * An entry with a trailing stop loss (issue #12): Alpaca takes no trailing leg, so the entry
+ * goes alone and the plan's `protect` is the trailing stop placed once it has filled.
+ */
+const trailingStopLossRows: Row[] = [
+  {
+    name:
+      "TradersPost's trailing stop loss: the entry goes without a leg, the stop is the plan's protect",
+    alert: { action: "buy", quantity: 3, price: 100, stop_loss: trailing({ trail_percent: 0.75 }) },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        open: openIntent({ qty: 3 }),
+        protect: { type: "trailing_stop", trail_percent: 0.75, time_in_force: "day" },
+      },
+      reason:
+        /^open long: buy 3 AAPL at market day \(.*\); then, once it has filled, sell the filled quantity trailing stop 0\.75% day as its stop loss/,
+    },
+  },
+  {
+    name: "a trail amount is a price, rounded to the tick; a gtc entry's stop is gtc",
+    alert: {
+      action: "buy",
+      quantity: 2,
+      time_in_force: "gtc",
+      stop_loss: trailing({ trail_price: 1.257 }),
+    },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        open: openIntent({ qty: 2, time_in_force: "gtc" }),
+        protect: { type: "trailing_stop", trail_price: 1.26, time_in_force: "gtc" },
+      },
+    },
+  },
+  {
+    name: "an ioc entry's trailing stop is gtc: Alpaca takes a trailing stop only day or gtc",
+    alert: { action: "buy", time_in_force: "ioc", stop_loss: trailing({ trail_percent: 2 }) },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        open: openIntent({ time_in_force: "ioc" }),
+        protect: { type: "trailing_stop", trail_percent: 2, time_in_force: "gtc" },
+      },
+    },
+  },
+  {
+    name: "a short entry's trailing stop buys to cover",
+    alert: { action: "sell", quantity: 4, stop_loss: trailing({ trail_percent: 1 }) },
+    settings: { allow_short: true },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        open: openIntent({ side: "sell", qty: 4 }),
+        protect: { type: "trailing_stop", trail_percent: 1, time_in_force: "day" },
+      },
+      reason: /then, once it has filled, buy the filled quantity trailing stop 1% day/,
+    },
+  },
+  {
+    name: "a reversal with a trailing stop loss: close, open, then protect the entry",
+    alert: { action: "sell", quantity: 5, stop_loss: trailing({ trail_price: 2 }) },
+    settings: { allow_short: true },
+    snapshot: { position: held(5) },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        close: closeIntent("sell", 5),
+        open: openIntent({ side: "sell", qty: 5 }),
+        protect: { type: "trailing_stop", trail_price: 2, time_in_force: "day" },
+      },
+    },
+  },
+  {
+    name: "a take profit beside a trailing stop loss is order_shape: both would hold the shares",
+    alert: {
+      action: "buy",
+      take_profit: { limit_price: 200 },
+      stop_loss: trailing({ trail_percent: 1 }),
+    },
+    expect: {
+      kind: "reject",
+      rule: "order_shape",
+      reason: /take_profit cannot be combined with a trailing_stop stop_loss: .*same shares/,
+    },
+  },
+  {
+    name: "a dollar amount with a trailing stop loss buys whole shares, never a notional order",
+    alert: {
+      action: "buy",
+      quantity: 1000,
+      quantity_type: "dollar_amount",
+      price: 300,
+      stop_loss: trailing({ trail_percent: 1 }),
+    },
+    settings: { sizing: { allow_signal_quantity: true } },
+    snapshot: { asset: fractionable },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        open: openIntent({ qty: 3 }),
+        protect: { type: "trailing_stop", trail_percent: 1, time_in_force: "day" },
+      },
+      reason: /1000.00 \/ 300.00 = 3 whole shares/,
+    },
+  },
+  {
+    name: "a fractional quantity with a trailing stop loss is rounded to whole shares, saying why",
+    alert: { action: "buy", quantity: 2.5, stop_loss: trailing({ trail_percent: 1 }) },
+    snapshot: { asset: fractionable },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        open: openIntent({ qty: 2 }),
+        protect: { type: "trailing_stop", trail_percent: 1, time_in_force: "day" },
+      },
+      reason: /rounded down from 2\.5 \(its trailing stop loss .* no fractional trailing stop\)/,
+    },
+  },
+  {
+    name: "risk sizing measures from where the trailing stop starts",
+    alert: {
+      action: "buy",
+      price: 100,
+      quantity: 100,
+      quantity_type: "risk_dollar_amount",
+      stop_loss: trailing({ trail_price: 2 }),
+    },
+    settings: { sizing: { allow_signal_quantity: true } },
+    expect: {
+      kind: "execute",
+      plan: {
+        cancel_open_orders: false,
+        open: openIntent({ qty: 50 }),
+        protect: { type: "trailing_stop", trail_price: 2, time_in_force: "day" },
+      },
+    },
+  },
+  {
+    name: "a trailing stop loss on crypto is order_shape, saying Alpaca has none",
+    alert: { ...btcAlert, action: "buy", stop_loss: trailing({ trail_percent: 1 }) },
+    snapshot: { asset: btcAsset },
+    expect: {
+      kind: "reject",
+      rule: "order_shape",
+      reason: /crypto, and Alpaca has no trailing stop orders for crypto/,
+    },
+  },
+  {
+    name: "a trailing stop loss cannot ride on an extended-hours entry",
+    alert: {
+      action: "buy",
+      order_type: "limit",
+      limit_price: 100,
+      extended_hours: true,
+      stop_loss: trailing({ trail_percent: 1 }),
+    },
+    expect: { kind: "reject", rule: "order_shape", reason: /extended_hours/ },
+  },
+];
+
+runRows("decide: trailing stop loss", trailingStopLossRows);

@@ -14,7 +14,15 @@ import {
   checkTradingHours,
 } from "./risk.ts";
 import { sizeOpening } from "./sizing.ts";
-import type { Decision, OrderIntent, Plan, RuleViolation, Side, Snapshot } from "./types.ts";
+import type {
+  Decision,
+  OrderIntent,
+  Plan,
+  ProtectShape,
+  RuleViolation,
+  Side,
+  Snapshot,
+} from "./types.ts";
 
 /** Everything `decide` looks at: it reads nothing else, not even the time. */
 export interface DecideInput {
@@ -283,7 +291,7 @@ function addTo(ctx: Context, side: Direction, notes: string[], alert = ctx.alert
     ordersInPlan: 1,
   });
   if (!open.ok) return reject(open.violation);
-  return execute({ cancel_open_orders: false, open: open.value.intent }, [
+  return execute({ cancel_open_orders: false, ...opened(open.value) }, [
     ...notes,
     `add to ${side} ${formatQty(heldQty(ctx))} ${ctx.symbol}: ${open.value.summary}`,
   ]);
@@ -325,7 +333,7 @@ function decideTarget(ctx: Context, target: number): Decision {
       ordersInPlan: 1,
     });
     if (!open.ok) return reject(open.violation);
-    return execute({ cancel_open_orders: ctx.openOrders > 0, open: open.value.intent }, [
+    return execute({ cancel_open_orders: ctx.openOrders > 0, ...opened(open.value) }, [
       aim,
       ...cancelPart(ctx),
       `open ${goal}: ${open.value.summary}`,
@@ -361,7 +369,7 @@ function decideTarget(ctx: Context, target: number): Decision {
       open.violation,
     );
   }
-  return execute({ cancel_open_orders: cancel, close, open: open.value.intent }, [
+  return execute({ cancel_open_orders: cancel, close, ...opened(open.value) }, [
     ...closing,
     `then open ${goal}: ${open.value.summary}`,
   ]);
@@ -429,7 +437,7 @@ function decideTrade(ctx: Context, side: Side): Decision {
     }
     const open = openingOrder(ctx, side, { baseQty: 0, newSymbol: true, ordersInPlan: 1 });
     if (!open.ok) return reject(open.violation);
-    return execute({ cancel_open_orders: ctx.openOrders > 0, open: open.value.intent }, [
+    return execute({ cancel_open_orders: ctx.openOrders > 0, ...opened(open.value) }, [
       ...cancelPart(ctx),
       `open ${own}: ${open.value.summary}`,
     ]);
@@ -485,7 +493,7 @@ function decideTrade(ctx: Context, side: Side): Decision {
       open.violation,
     );
   }
-  return execute({ cancel_open_orders: cancel, close, open: open.value.intent }, [
+  return execute({ cancel_open_orders: cancel, close, ...opened(open.value) }, [
     ...closing,
     `then open ${own}: ${open.value.summary}`,
   ]);
@@ -550,12 +558,35 @@ interface OpeningOptions {
   ordersInPlan: number;
 }
 
+/** An opening order, and the trailing stop loss to place once it has filled. */
+interface Opening {
+  intent: OrderIntent;
+  summary: string;
+  protect?: ProtectShape;
+}
+
+/** The plan's steps of an opening: its order, and its protective order when it has one. */
+function opened(opening: Opening): Pick<Plan, "open" | "protect"> {
+  return opening.protect
+    ? { open: opening.intent, protect: opening.protect }
+    : { open: opening.intent };
+}
+
+/** The trailing stop loss in words: "then, once it fills, sell the filled quantity …". */
+function protectPhrase(intent: OrderIntent, protect: ProtectShape): string {
+  const trail = protect.trail_price !== undefined
+    ? `trailing stop ${formatPrice(protect.trail_price)}`
+    : `trailing stop ${protect.trail_percent}%`;
+  return `then, once it has filled, ${intent.side === "buy" ? "sell" : "buy"} the filled ` +
+    `quantity ${trail} ${protect.time_in_force} as its stop loss (Alpaca takes no trailing leg)`;
+}
+
 /** The opening order with every entry rule applied, or the first rule that refuses it. */
 function openingOrder(
   ctx: Context,
   side: Side,
   options: OpeningOptions,
-): Checked<{ intent: OrderIntent; summary: string }> {
+): Checked<Opening> {
   const { settings, snapshot, symbol } = ctx;
   const listed = checkSymbolLists(symbol, settings);
   if (listed) return { ok: false, violation: listed };
@@ -592,7 +623,7 @@ function openingOrder(
   if (refused) return { ok: false, violation: refused };
 
   // entry_price only guided the engine; the broker gets the order's own prices.
-  const { entry_price: _entry, entry_basis, extended_hours, ...order } = shape.value;
+  const { entry_price: _entry, entry_basis, extended_hours, protect, ...order } = shape.value;
   const intent: OrderIntent = {
     client_order_id: clientOrderId(ctx.signalId, "open"),
     symbol,
@@ -607,7 +638,9 @@ function openingOrder(
   const legs = relativeLegs(ctx.alert) && entry_basis !== undefined
     ? `; exit legs priced from the entry at ${entry_basis}`
     : "";
-  return ok({ intent, summary: `${describeOrder(intent)} (${size.value.basis}${legs})` });
+  const summary = `${describeOrder(intent)} (${size.value.basis}${legs})`;
+  if (!protect) return ok({ intent, summary });
+  return ok({ intent, summary: `${summary}; ${protectPhrase(intent, protect)}`, protect });
 }
 
 /**

@@ -42,7 +42,7 @@ function exitLegs(intent: OrderIntent): string {
  */
 export function describeOrder(intent: OrderIntent): string {
   const verb = intent.side === "buy"
-    ? (intent.purpose === "close" ? "buy to cover" : "buy")
+    ? (intent.purpose === "open" ? "buy" : "buy to cover")
     : (intent.purpose === "open" ? "sell short" : "sell");
   const amount = intent.notional !== undefined
     ? `${formatMoney(intent.notional)} dollars of ${intent.symbol}`

@@ -4,7 +4,7 @@ import { type Checked, fail, ok } from "./checked.ts";
 import { cryptoOrderTypes, cryptoTimesInForce } from "./crypto.ts";
 import { formatPrice, isPositive, roundPrice } from "./numbers.ts";
 import { pricePhrase, type PriceQuote } from "./price.ts";
-import type { OrderShape, Side } from "./types.ts";
+import type { OrderShape, ProtectShape, Side } from "./types.ts";
 
 /** Everything about an opening order except its size. */
 export interface EntryShape extends OrderShape {
@@ -18,6 +18,8 @@ export interface EntryShape extends OrderShape {
   entry_price?: number;
   /** Where `entry_price` comes from, in words: "the limit price 187.50", "the alert's price …". */
   entry_basis?: string;
+  /** A trailing stop loss, placed as its own order once the entry has filled. */
+  protect?: ProtectShape;
 }
 
 /**
@@ -27,6 +29,8 @@ export interface EntryShape extends OrderShape {
  * - `take_profit` and `stop_loss` make a `bracket`; either one alone makes an `oto` order;
  *   legs given as `percent` or `amount` are priced from the entry; exit legs need `day` or `gtc`
  *   and cannot ride on a trailing stop or an extended-hours order.
+ * - a `trailing_stop` stop loss is no leg (Alpaca takes none): the entry goes alone, and
+ *   `protect` describes the trailing stop placed once it has filled (see `trailingStopLoss`).
  * Prices are rounded to the tick Alpaca accepts (cents, or 4 decimals below $1).
  *
  * A crypto order (`crypto`) follows Alpaca's crypto rules first (see `cryptoShape`). Without a
@@ -102,6 +106,9 @@ export function buildEntryShape(
   if (type === "trailing_stop") {
     return fail("order_shape", "take_profit and stop_loss cannot be attached to a trailing_stop");
   }
+  if (alert.stop_loss?.type === "trailing_stop") {
+    return trailingStopLoss(shape, alert.take_profit, alert.stop_loss);
+  }
   if (tif !== "day" && tif !== "gtc") {
     return fail(
       "order_shape",
@@ -109,6 +116,42 @@ export function buildEntryShape(
     );
   }
   return withExitLegs(shape, alert.take_profit, alert.stop_loss, side);
+}
+
+/**
+ * An entry with a trailing stop loss: the entry goes without legs, and `protect` is the
+ * trailing stop placed once it has filled, with the entry's time in force when that is day or
+ * gtc (as a bracket's legs would have), else gtc. A take profit beside it is refused: both
+ * would hold the same shares at Alpaca, which refuses the second order for them.
+ */
+function trailingStopLoss(
+  shape: EntryShape,
+  takeProfit: ExitLeg | undefined,
+  stopLoss: ExitLeg,
+): Checked<EntryShape> {
+  if (takeProfit !== undefined) {
+    return fail(
+      "order_shape",
+      "take_profit cannot be combined with a trailing_stop stop_loss: Alpaca takes no trailing " +
+        "leg, so the trailing stop is its own order after the fill, and a take profit beside it " +
+        "would hold the same shares, which Alpaca refuses for the second order (insufficient qty " +
+        "available); send one of them",
+    );
+  }
+  const tif = shape.time_in_force === "day" || shape.time_in_force === "gtc"
+    ? shape.time_in_force
+    : "gtc";
+  const hasPrice = isPositive(stopLoss.trail_price);
+  if (hasPrice === isPositive(stopLoss.trail_percent)) {
+    return fail(
+      "order_shape",
+      "a trailing_stop stop_loss needs exactly one of trail_price and trail_percent",
+    );
+  }
+  shape.protect = hasPrice
+    ? { type: "trailing_stop", trail_price: roundPrice(stopLoss.trail_price!), time_in_force: tif }
+    : { type: "trailing_stop", trail_percent: stopLoss.trail_percent, time_in_force: tif };
+  return ok(shape);
 }
 
 /** Where the entry is expected to fill, and that price in words. */
@@ -168,6 +211,10 @@ function cryptoShape(alert: NormalizedAlert, settings: Settings): string | null 
   ) {
     return `${symbol} is crypto: Alpaca takes time_in_force gtc or ioc for crypto, and the ` +
       `webhook's default_time_in_force is ${fallback}; send time_in_force gtc`;
+  }
+  if (alert.stop_loss?.type === "trailing_stop") {
+    return `${symbol} is crypto, and Alpaca has no trailing stop orders for crypto: a ` +
+      "trailing_stop stop_loss cannot be placed";
   }
   if (alert.take_profit !== undefined || alert.stop_loss !== undefined) {
     return `${symbol} is crypto, and Alpaca takes no bracket or oto orders for crypto: ` +

@@ -149,6 +149,10 @@ function wholeSharesBecause(input: SizingInput): string | null {
   }
   if (shape.extended_hours) return "fractional orders cannot trade in extended hours";
   if (shape.order_class !== "simple") return "orders with exit legs cannot be fractional";
+  if (shape.protect) {
+    return "its trailing stop loss is placed for the filled shares, and Alpaca takes no " +
+      "fractional trailing stop";
+  }
   return null;
 }
 
@@ -300,10 +304,18 @@ function cryptoDollars(
 
 /**
  * The stop that risk sizing measures from: the stop-loss leg (already priced from percent or
- * amount), else the alert's `stop_price` unless that is the trigger of a stop entry.
+ * amount), else where a trailing stop loss starts (its distance from the entry), else the
+ * alert's `stop_price` unless that is the trigger of a stop entry.
  */
 function riskStop(input: SizingInput): number | undefined {
   if (input.shape.stop_loss !== undefined) return input.shape.stop_loss.stop_price;
+  const trail = input.shape.protect;
+  const entry = input.shape.entry_price;
+  if (trail && entry !== undefined) {
+    // A trailing stop starts its distance away from the entry, and only moves toward it.
+    const distance = trail.trail_price ?? entry * trail.trail_percent! / 100;
+    return input.side === "buy" ? entry - distance : entry + distance;
+  }
   const type = input.shape.type;
   if (type === "stop" || type === "stop_limit") return undefined;
   return isPositive(input.alert.stop_price) ? input.alert.stop_price : undefined;

@@ -30,8 +30,24 @@ export interface OrderIntent extends OrderShape {
   /** Exactly one of `qty` and `notional` is set. */
   qty?: number;
   notional?: number;
-  /** `close` flattens an existing position; `open` starts or adds to one. */
-  purpose: "open" | "close";
+  /**
+   * `close` flattens an existing position; `open` starts or adds to one; `protect` guards what
+   * the entry filled (a trailing stop loss, placed once the entry has filled).
+   */
+  purpose: "open" | "close" | "protect";
+}
+
+/**
+ * The protective order a plan places once its entry has filled, for the entry's filled
+ * quantity on the opposite side: a trailing stop loss, which Alpaca takes only as an order of
+ * its own (never as a bracket or oto leg). Day or gtc, the only ones Alpaca takes for it.
+ */
+export interface ProtectShape {
+  type: "trailing_stop";
+  /** Exactly one of `trail_price` and `trail_percent` is set. */
+  trail_price?: number;
+  trail_percent?: number;
+  time_in_force: "day" | "gtc";
 }
 
 /** A position in one symbol; `qty` is signed (negative for a short). */
@@ -98,11 +114,15 @@ export interface AssetSnapshot {
   min_trade_increment?: number;
 }
 
-/** Steps to execute, in order: cancel, then close an opposite position, then place the order. */
+/**
+ * Steps to execute, in order: cancel, then close an opposite position, then place the order,
+ * then, once it has filled, its protective order (`protect`, sized by the fill).
+ */
 export interface Plan {
   cancel_open_orders: boolean;
   close?: OrderIntent;
   open?: OrderIntent;
+  protect?: ProtectShape;
 }
 
 /** The names of every rule that can reject a signal; `Decision.rule` is one of these. */
