@@ -356,7 +356,7 @@ Deno.test("a browser preflight is answered 204 with the CORS headers supabase-js
 
 Deno.test("an unknown route is 404 not_found and a wrong method is 405 method_not_allowed", async () => {
   const id = (await createViaApi(owner.token, { name: "routes" })).id;
-  const unknown = await api(owner.token, "GET", `/${id}/positions`);
+  const unknown = await api(owner.token, "GET", `/${id}/balances`);
   assert.equal(unknown.status, 404);
   assert.equal(unknown.json.error.code, "not_found");
   const wrong = await api(owner.token, "PUT", `/${id}`, { name: "x" });
