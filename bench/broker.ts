@@ -1,7 +1,9 @@
 /**
- * The order path against the fake Alpaca server on loopback:
- * 1. latency: alert sent → broker order recorded as accepted or filled, against the ingest
- *    latency of the same alerts;
+ * The order path against the fake Alpaca server on loopback, on strict accounts: orders are
+ * `accepted` on the POST and fill `fillDelayMs` later, as at the real broker, and process-order
+ * records the fill when its sweep follows the account's open orders.
+ * 1. latency: alert sent → broker accepted the order (its `submitted_at`), → the broker's answer
+ *    recorded in `orders`, and → the fill recorded, against the ingest latency of the same alerts;
  * 2. a burst of alerts under the fake's 200-per-minute limit, with time sped up 60× in both
  *    the fake and our pacer: every alert must end filled, with zero 429s;
  * 3. fairness: while one user's account is flooded (far past its pacing budget), another
@@ -9,6 +11,7 @@
  */
 import type postgres from "postgres";
 import { runLoad } from "./load.ts";
+import { describeAgainst, summarize } from "./stats.ts";
 
 export interface BrokerBenchOptions {
   sql: postgres.Sql;
@@ -19,18 +22,19 @@ export interface BrokerBenchOptions {
   alerts: number;
   burst: number;
   timeScale: number;
-  /** The other account's keys, given to the fake after its reset. */
+  /** The bench account's keys, a strict account of the fake after each reset. */
+  keys: { key_id: string; secret_key: string };
+  /** The other account's keys, a strict account of the fake after each reset. */
   otherKeys: { key_id: string; secret_key: string };
+  /** How long after its POST a strict account's order fills. */
+  fillDelayMs: number;
+  /** The stack's `PROCESS_SWEEP_INTERVAL_MS`: how often open orders are followed. */
+  sweepIntervalMs: number;
   /** Another user's webhook, on another account, for the fairness figure. */
   otherWebhookUrl: string;
   /** Alerts in the flood on the first account. */
   flood: number;
 }
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 
 async function control(fakeUrl: string, path: string, body?: unknown) {
   const res = await fetch(`${fakeUrl}/__control/${path}`, {
@@ -42,17 +46,38 @@ async function control(fakeUrl: string, path: string, body?: unknown) {
   return await res.json().catch(() => ({}));
 }
 
+/**
+ * Waits until `expected` signals of the config are final with every order final too:
+ * `submitted` counts as final for its owner, but its orders are still live at the broker.
+ */
 async function waitFinal(sql: postgres.Sql, configId: string, expected: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const [{ done }] = await sql`
       select count(*)::int as done from public.webhook_signals
        where config_id = ${configId}
-         and public.signal_status_is_final(status)`;
+         and public.signal_status_is_final(status) and status <> 'submitted'`;
     if (done >= expected) return;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`signals did not all finish within ${timeoutMs} ms`);
+}
+
+/**
+ * Back to a fresh fake whose two bench accounts are strict, rich and open for trading (a
+ * strict account's market is its own book, open by default).
+ */
+async function freshStrictFake(o: BrokerBenchOptions) {
+  await control(o.fakeUrl, "reset", {});
+  for (const keys of [o.keys, o.otherKeys]) {
+    await control(o.fakeUrl, "accounts", {
+      ...keys,
+      equity: 1e9,
+      cash: 1e9,
+      buying_power: 1e9,
+      strict: { fillDelayMs: o.fillDelayMs },
+    });
+  }
 }
 
 /** Waits until no signal anywhere is waiting, so earlier runs' backlog does not skew latency. */
@@ -77,11 +102,7 @@ export async function brokerBench(o: BrokerBenchOptions) {
       ((Date.now() - idleStart) / 1000).toFixed(1)
     } s after the last ingest run)`,
   );
-  await control(o.fakeUrl, "reset", {});
-  await control(o.fakeUrl, "state", {
-    account: { equity: 1e9, buying_power: 1e9, cash: 1e9 },
-    clock: { is_open: true },
-  });
+  await freshStrictFake(o);
 
   // 1. latency, one alert at a time, spaced so the pacer never queues
   const ingestMs: number[] = [];
@@ -107,21 +128,27 @@ export async function brokerBench(o: BrokerBenchOptions) {
     await new Promise((r) => setTimeout(r, 100));
   }
   await waitFinal(o.sql, o.configId, o.alerts, 60_000);
+  // Per signal, from the alert's send time: the broker's own acceptance (`submitted_at`), the
+  // first answer recorded in `orders`, and the fill recorded by the sweep that followed it.
   const rows = await o.sql`
-    select extract(epoch from min(e.created_at)) * 1000 - (s.payload ->> 'comment')::numeric as ms
-      from public.webhook_signals s
-      join public.order_events e on e.signal_id = s.id
-     where s.config_id = ${o.configId}
-       and e.event in ('order_new', 'order_accepted', 'order_pending_new', 'order_filled',
-                       'order_partially_filled')
-     group by s.id, s.payload`;
-  const orderMs = rows.map((r) => Number(r.ms));
-  // When the broker itself accepted the order: its own submitted_at, as recorded.
-  const accepted = await o.sql`
-    select extract(epoch from o.submitted_at) * 1000 - (s.payload ->> 'comment')::numeric as ms
-      from public.webhook_signals s join public.orders o on o.signal_id = s.id
-     where s.config_id = ${o.configId} and o.submitted_at is not null`;
-  const acceptedMs = accepted.map((r) => Number(r.ms));
+    with t as (
+      select (s.payload ->> 'comment')::numeric as sent_ms,
+             extract(epoch from min(o.submitted_at)) * 1000 as accepted_ms,
+             extract(epoch from min(e.created_at) filter (
+               where e.event in ('order_new', 'order_accepted', 'order_pending_new',
+                                 'order_filled', 'order_partially_filled'))) * 1000 as answer_ms,
+             extract(epoch from min(e.created_at) filter (where e.event = 'order_filled'))
+               * 1000 as filled_ms
+        from public.webhook_signals s
+        join public.orders o on o.signal_id = s.id
+        join public.order_events e on e.signal_id = s.id
+       where s.config_id = ${o.configId}
+       group by s.id, s.payload)
+    select accepted_ms - sent_ms as accepted, answer_ms - sent_ms as answer,
+           filled_ms - sent_ms as filled
+      from t`;
+  const present = (k: "accepted" | "answer" | "filled") =>
+    rows.filter((r) => r[k] !== null).map((r) => Number(r[k]));
   // Where the time goes: the median gap between the recorded steps of each signal.
   const [steps] = await o.sql`
     with t as (
@@ -135,7 +162,9 @@ export async function brokerBench(o: BrokerBenchOptions) {
                * 1000 as intent_ms,
              extract(epoch from min(e.created_at) filter (
                where e.event in ('order_new', 'order_accepted', 'order_filled'))) * 1000
-               as recorded_ms
+               as recorded_ms,
+             extract(epoch from min(e.created_at) filter (where e.event = 'order_filled'))
+               * 1000 as filled_ms
         from public.webhook_signals s join public.order_events e on e.signal_id = s.id
        where s.config_id = ${o.configId}
        group by s.id)
@@ -143,41 +172,39 @@ export async function brokerBench(o: BrokerBenchOptions) {
            percentile_cont(0.5) within group (order by claimed_ms - received_ms) as to_claimed,
            percentile_cont(0.5) within group (order by decided_ms - claimed_ms) as to_decided,
            percentile_cont(0.5) within group (order by intent_ms - decided_ms) as to_intent,
-           percentile_cont(0.5) within group (order by recorded_ms - intent_ms) as to_recorded
+           percentile_cont(0.5) within group (order by recorded_ms - intent_ms) as to_recorded,
+           percentile_cont(0.5) within group (order by filled_ms - recorded_ms) as to_filled
       from t`;
   console.log(
     `\n  median steps (ms): sent → stored ${Number(steps.to_stored).toFixed(1)}, ` +
       `stored → claimed by process-order ${Number(steps.to_claimed).toFixed(1)}, ` +
       `claimed → decided (broker snapshot + engine) ${Number(steps.to_decided).toFixed(1)}, ` +
       `decided → intent recorded ${Number(steps.to_intent).toFixed(1)}, ` +
-      `intent → broker order recorded ${Number(steps.to_recorded).toFixed(1)}`,
+      `intent → broker's answer recorded ${Number(steps.to_recorded).toFixed(1)}, ` +
+      `answer → fill recorded ${Number(steps.to_filled).toFixed(1)}`,
   );
+  const ingest = summarize(ingestMs);
   const latency = {
     alerts: o.alerts,
-    orders: orderMs.length,
-    ingestP50: quantile(ingestMs, 0.5),
-    acceptedP50: quantile(acceptedMs, 0.5),
-    orderP50: quantile(orderMs, 0.5),
-    orderP99: quantile(orderMs, 0.99),
+    ingest,
+    accepted: summarize(present("accepted")),
+    answer: summarize(present("answer")),
+    filled: summarize(present("filled")),
   };
   console.log(
-    `\nalert → broker order (fake Alpaca on loopback), ${o.alerts} alerts one at a time:\n` +
-      `  ingest p50 ${latency.ingestP50.toFixed(1)} ms\n` +
-      `  alert → accepted by the broker (its submitted_at) p50 ${
-        latency.acceptedP50.toFixed(1)
-      } ms: ratio ${(latency.acceptedP50 / latency.ingestP50).toFixed(2)} (target ≤ 2)\n` +
-      `  alert → broker's answer recorded in orders p50 ${latency.orderP50.toFixed(1)} ms, ` +
-      `p99 ${latency.orderP99.toFixed(1)} ms: ratio ` +
-      `${(latency.orderP50 / latency.ingestP50).toFixed(2)}; ` +
-      `${latency.orders} of ${o.alerts} orders recorded`,
+    `\nalert → broker order (strict fake Alpaca on loopback: fills ${o.fillDelayMs} ms after ` +
+      `the POST; sweep every ${o.sweepIntervalMs} ms), ${o.alerts} alerts one at a time:\n` +
+      `  ingest p50 ${ingest.p50.toFixed(1)} ms, p95 ${ingest.p95.toFixed(1)} ms\n` +
+      `  alert → accepted by the broker (its submitted_at) ` +
+      `${describeAgainst(latency.accepted, ingest.p50)} (target ≤ 2)\n` +
+      `  alert → broker's answer recorded in orders ` +
+      `${describeAgainst(latency.answer, ingest.p50)}\n` +
+      `  alert → fill recorded (order_filled) ${describeAgainst(latency.filled, ingest.p50)}; ` +
+      `${latency.filled.n} of ${o.alerts} fills recorded`,
   );
 
   // 2. burst under the time-scaled limit
-  await control(o.fakeUrl, "reset", {});
-  await control(o.fakeUrl, "state", {
-    account: { equity: 1e9, buying_power: 1e9, cash: 1e9 },
-    clock: { is_open: true },
-  });
+  await freshStrictFake(o);
   await control(o.fakeUrl, "rate-limit", { perMinute: 200, timeScale: o.timeScale });
   await o.sql`delete from public.webhook_signals where config_id = ${o.configId}`;
   const started = Date.now();
@@ -210,17 +237,7 @@ export async function brokerBench(o: BrokerBenchOptions) {
   );
 
   // 3. fairness: the other user's alert during a flood of the first account
-  await control(o.fakeUrl, "reset", {});
-  await control(o.fakeUrl, "state", {
-    account: { equity: 1e9, buying_power: 1e9, cash: 1e9 },
-    clock: { is_open: true },
-  });
-  await control(o.fakeUrl, "accounts", {
-    ...o.otherKeys,
-    equity: 1e9,
-    cash: 1e9,
-    buying_power: 1e9,
-  });
+  await freshStrictFake(o);
   await o.sql`delete from public.webhook_signals where config_id = ${o.configId}`;
   const flooded = await runLoad(o.root, o.webhookUrl, 32, o.flood, true);
   const sentAt = Date.now();

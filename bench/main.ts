@@ -62,6 +62,13 @@ const load = (url: string, clients: number, requests: number) =>
   runLoad(root, url, clients, requests);
 
 const TIME_SCALE = 60;
+/** How long after its POST an order on the bench's strict accounts fills. */
+const FILL_DELAY_MS = Number(Deno.env.get("BENCH_FILL_DELAY_MS") ?? 300);
+/**
+ * The order stack's sweep (`PROCESS_SWEEP_INTERVAL_MS`), which also follows open orders to
+ * their fills: alert → fill recorded is about the fill delay plus half of it.
+ */
+const SWEEP_MS = Number(Deno.env.get("BENCH_SWEEP_MS") ?? 250);
 const BROKER_ENV = (fakeUrl: string) => ({
   SIMULATION_MODE: "true",
   ALPACA_API_URL: fakeUrl,
@@ -212,7 +219,7 @@ async function ingestAlone() {
 async function ingestLiveAndBroker() {
   const stack = await spawnStack({
     root,
-    env: { ...BROKER_ENV(fake.url), PROCESS_SWEEP_INTERVAL_MS: "1000" },
+    env: { ...BROKER_ENV(fake.url), PROCESS_SWEEP_INTERVAL_MS: String(SWEEP_MS) },
   });
   try {
     const u = await benchUser(stack);
@@ -232,7 +239,7 @@ async function ingestLiveAndBroker() {
     };
     const broker = await newConfig(u, "bench broker", {
       simulation: false,
-      broker_account_id: await connect(u.userId, "bench-key", "bench-secret"),
+      broker_account_id: await connect(u.userId, "bench-strict-key", "bench-strict-secret"),
     });
     // Another user with an account of their own, for the fairness figure.
     const otherUserId = crypto.randomUUID();
@@ -242,6 +249,9 @@ async function ingestLiveAndBroker() {
       broker_account_id: await connect(otherUserId, "bench-other-key", "bench-other-secret"),
     });
     await brokerBench({
+      keys: { key_id: "bench-strict-key", secret_key: "bench-strict-secret" },
+      fillDelayMs: FILL_DELAY_MS,
+      sweepIntervalMs: SWEEP_MS,
       otherKeys: { key_id: "bench-other-key", secret_key: "bench-other-secret" },
       otherWebhookUrl: `${stack.env.SUPABASE_URL}/functions/v1/receive-webhook/${other.id}` +
         `?token=${other.token}`,

@@ -5,7 +5,7 @@ import { setBounded } from "../_shared/util/bounded_map.ts";
 /**
  * The broker of each webhook's own account (docs/interface.md sections 6 and 8): no code path
  * trades with keys from the environment. An account is read on every live signal (its status
- * and version, no keys), and its SDK client is built once per version of its keys and reused,
+ * and version, no keys; beside the signal's claim when it can be), and its SDK client is built once per version of its keys and reused,
  * so a re-key, a deletion or an `invalid` mark is seen by the next signal.
  */
 
@@ -42,6 +42,16 @@ export interface AccountProblem {
 /** What `liveBroker` answers: the account's broker, or why there is none. */
 export type LiveBroker = { broker: Broker } | { problem: AccountProblem };
 
+/**
+ * The account's row read beside the claim (see `prefetch.ts`), for the owner and account the
+ * webhook's last signal used. `liveBroker` uses it only for that same owner and account.
+ */
+export interface EarlyAccount {
+  userId: string;
+  accountId: string;
+  state: Promise<BrokerAccountState | null>;
+}
+
 /** How many accounts' clients an isolate keeps. */
 const CACHED_ACCOUNTS = 500;
 
@@ -49,9 +59,10 @@ const CACHED_ACCOUNTS = 500;
 export interface AccountBrokers {
   /**
    * The broker of this account, built for its current keys, or the problem with it. Only an
-   * account of `userId`, the webhook's owner, is ever used.
+   * account of `userId`, the webhook's owner, is ever used. `early`: the account's row read
+   * beside the signal's claim, used instead of a read now when it is of this owner and account.
    */
-  liveBroker(userId: string, accountId: string | null): Promise<LiveBroker>;
+  liveBroker(userId: string, accountId: string | null, early?: EarlyAccount): Promise<LiveBroker>;
   /** The cached broker of an account, without reading the database (for early reads). */
   cached(accountId: string): Broker | undefined;
   /** Drops an account's client, e.g. once the broker refused its keys. */
@@ -64,7 +75,7 @@ export function createAccountBrokers(deps: {
 }): AccountBrokers {
   const cache = new Map<string, { version: string; broker: Broker }>();
   return {
-    async liveBroker(userId, accountId) {
+    async liveBroker(userId, accountId, early) {
       if (!accountId) {
         return {
           problem: {
@@ -73,7 +84,9 @@ export function createAccountBrokers(deps: {
           },
         };
       }
-      const account = await deps.store.brokerAccount(userId, accountId);
+      const account = early?.userId === userId && early.accountId === accountId
+        ? await early.state
+        : await deps.store.brokerAccount(userId, accountId);
       if (!account) {
         cache.delete(accountId);
         return {

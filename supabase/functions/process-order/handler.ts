@@ -194,12 +194,17 @@ export const handler = deployedHandler("process-order", (env) => {
           // Never wait inside a drain: a signal whose account is out of budget is parked at
           // once, so the drain goes on to other accounts' signals (fairness, §9).
           maxSleepMs: 0,
+          // A snapshot's reads keep a slot for the order's POST: no round trip before it.
+          spare: true,
           onError: (err) => log.error("could not finish paced broker requests", err),
         }),
       }),
   });
   const defaults = defaultSettings(env);
-  const prefetcher = createPrefetcher(accounts.cached);
+  const prefetcher = createPrefetcher(
+    accounts.cached,
+    (userId, accountId) => accountStore.brokerAccount(userId, accountId),
+  );
   const poster = createPinnedPoster();
   // A plan that waits a moment on the broker is looked at again then, not only on the sweep.
   const again = processOrderTrigger(env);

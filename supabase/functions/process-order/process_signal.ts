@@ -8,7 +8,7 @@ import { priceQuote } from "./price_quote.ts";
 import type { ClaimedSignal, FinalStatus, OrderRow, OrderStore, OrderUpdate } from "./store.ts";
 import { orderStatuses } from "../_shared/vocabulary.ts";
 import { type EarlySnapshot, type Prefetcher, usableEarlySnapshot } from "./prefetch.ts";
-import { type LiveBroker, refusesKeys } from "./accounts.ts";
+import { type EarlyAccount, type LiveBroker, refusesKeys } from "./accounts.ts";
 import { PacingWait } from "../_shared/broker/db_pacer.ts";
 import { SignalErrorCode } from "./signal_errors.ts";
 import { outcomeFields, outcomeLine } from "./outcome_line.ts";
@@ -29,7 +29,11 @@ export interface ProcessSignalDeps {
    * The broker of a live webhook's own account (`settings.broker_account_id`, owned by
    * `userId`), or why it cannot trade. No other account, and never keys from the environment.
    */
-  liveBroker: (userId: string, accountId: string | null) => Promise<LiveBroker>;
+  liveBroker: (
+    userId: string,
+    accountId: string | null,
+    early?: EarlyAccount,
+  ) => Promise<LiveBroker>;
   /** Marks an account `invalid` once the broker has refused its keys. */
   markAccountInvalid: (userId: string, accountId: string) => Promise<void>;
   /** A simulation broker for one config, filling at the signal's price. */
@@ -244,7 +248,11 @@ async function run(
   if (settings.settings.simulation) {
     broker = deps.simulationBroker(config.id, simulationPrice(signal.alert));
   } else {
-    const live = await deps.liveBroker(signal.user_id, settings.settings.broker_account_id);
+    const live = await deps.liveBroker(
+      signal.user_id,
+      settings.settings.broker_account_id,
+      early?.account,
+    );
     if ("problem" in live) {
       return await finish(claim, deps, "failed", live.problem.reason, {
         code: live.problem.code,
@@ -258,7 +266,12 @@ async function run(
   deps.prefetcher?.learn(
     config.id,
     broker.name === "alpaca"
-      ? { live: true, clock, accountId: settings.settings.broker_account_id! }
+      ? {
+        live: true,
+        clock,
+        accountId: settings.settings.broker_account_id!,
+        userId: signal.user_id,
+      }
       : { live: false },
   );
   // Prices (docs/interface.md §6): where the alert has none, the market's or the book's.

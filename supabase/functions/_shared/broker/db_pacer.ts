@@ -18,6 +18,15 @@ import { BrokerError } from "./types.ts";
  * one round trip. A short wait is slept; a longer one throws {@link PacingWait}, so the
  * caller parks the signal instead of holding the worker (section 9: while one account waits
  * for its pacing, other accounts' signals go ahead).
+ *
+ * With `spare`, such a batch takes one slot more, kept for the next lone request (a snapshot
+ * is followed by its order's POST), so the order costs no round trip of its own. A spare is a
+ * slot like any other: it counts against the limit from its grant, is held from its grant
+ * until a window after its request completed, and one not used within {@link SPARE_TTL_MS} is
+ * finished unused. Its batch is granted with a flight that long longer, so even a slot whose
+ * completion is never reported is held a window past its request's deadline. A batch with a
+ * spare waits until the budget has room for both: reads whose order could not follow them
+ * within the budget would only be read again when the signal resumes.
  */
 
 /** The two database calls of pacing; `sqlPacingStore` in process-order is the real one. */
@@ -63,7 +72,12 @@ export interface DbPacerOptions {
   clock?: PacerClock;
   /** Called when finishing slots fails; the slots then free at their deadline. */
   onError?: (err: unknown) => void;
+  /** Take one slot more with each batch, for the next lone request (see the module comment). */
+  spare?: boolean;
 }
+
+/** How long a spare slot waits for a request before it is finished unused. */
+export const SPARE_TTL_MS = 1_000;
 
 /** How long finished slots are gathered before they are reported in one call. */
 const FINISH_BATCH_MS = 5;
@@ -77,6 +91,8 @@ export function createDbPacer(options: DbPacerOptions): Pacer {
   let queued: Array<{ resolve: (r: PacerRelease) => void; reject: (e: unknown) => void }> = [];
   let finished: number[] = [];
   let finishTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The spare slot and when it was granted (by `clock`). */
+  let spare: { id: number; grantedAt: number } | undefined;
 
   const flushFinished = () => {
     finishTimer = undefined;
@@ -95,24 +111,46 @@ export function createDbPacer(options: DbPacerOptions): Pacer {
     };
   };
 
-  async function grant(batch: typeof queued): Promise<void> {
+  /** Finishes the spare unused; it stays held a window from now, as any completed slot. */
+  const dropSpare = () => {
+    if (spare) releaseOf(spare.id)();
+    spare = undefined;
+  };
+
+  /** The spare, when one is there and still fresh; a stale one is finished unused. */
+  const takeSpare = (): number | undefined => {
+    if (spare && clock.now() - spare.grantedAt > SPARE_TTL_MS) dropSpare();
+    const id = spare?.id;
+    spare = undefined;
+    return id;
+  };
+
+  async function grant(batch: typeof queued, withSpare: boolean): Promise<void> {
     let slept = 0;
+    const extra = withSpare && batch.length < limit ? 1 : 0;
     while (true) {
       let answer: { ids: number[] } | { waitMs: number };
+      const askedAt = clock.now();
       try {
         answer = await options.store.take({
           accountId: options.accountId,
-          n: batch.length,
+          n: batch.length + extra,
           limit,
           windowMs,
-          maxFlightMs: options.maxFlightMs,
+          maxFlightMs: options.maxFlightMs + extra * SPARE_TTL_MS,
         });
       } catch (err) {
         const detail = err instanceof Error ? err.message : String(err);
         throw new BrokerError("retry", `could not reserve broker requests: ${detail}`, undefined);
       }
       if ("ids" in answer) {
-        batch.forEach((w, i) => w.resolve(releaseOf(answer.ids[i])));
+        const ids = answer.ids;
+        batch.forEach((w, i) => w.resolve(releaseOf(ids[i])));
+        if (extra) {
+          // Another batch's spare granted meanwhile: keep the newer one.
+          dropSpare();
+          spare = { id: ids[batch.length], grantedAt: askedAt };
+        }
         return;
       }
       if (slept + answer.waitMs > maxSleepMs) throw new PacingWait(answer.waitMs);
@@ -122,11 +160,23 @@ export function createDbPacer(options: DbPacerOptions): Pacer {
   }
 
   const flush = () => {
+    if (queued.length === 1) {
+      const id = takeSpare();
+      if (id !== undefined) {
+        queued.shift()!.resolve(releaseOf(id));
+        return;
+      }
+    }
+    // A snapshot's reads (several at once) keep a spare for the order that follows them,
+    // unless a fresh one is still kept for another signal's order.
+    const fresh = spare !== undefined && clock.now() - spare.grantedAt <= SPARE_TTL_MS;
+    const withSpare = options.spare === true && queued.length >= 2 && !fresh;
     // More than the limit at once cannot be granted together; ask in turns.
     while (queued.length > 0) {
       const batch = queued.slice(0, limit);
       queued = queued.slice(limit);
-      grant(batch).catch((err) => batch.forEach((w) => w.reject(err)));
+      const last = queued.length === 0;
+      grant(batch, withSpare && last).catch((err) => batch.forEach((w) => w.reject(err)));
     }
   };
 
