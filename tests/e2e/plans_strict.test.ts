@@ -312,3 +312,17 @@ Deno.test("crypto on a strict account: COINBASE:BTCUSD 0.01 in and out as gtc or
   assert.deepEqual(posts, [["BTC/USD", "buy", "0.01", "gtc"], ["BTC/USD", "sell", "0.01", "gtc"]]);
   assert.deepEqual((await bookState(keyId)).positions, []);
 });
+
+Deno.test("following: a day limit order that never fills expires at the close, and the signal ends canceled", async () => {
+  const { keyId, config } = await strictWebhook();
+  const id = await sendAlert(
+    config,
+    alert({ quantity: 2, price: 100, order_type: "limit", limit_price: 90, time_in_force: "day" }),
+  );
+  await until(id, "submitted");
+  await bookControl(keyId, { marketOpen: false });
+  const ended = await until(id, "canceled");
+  assert.match(ended.reason ?? "", /open buy AAPL: expired/);
+  const detail = await signalDetail(config, id);
+  assert.deepEqual(detail.orders.map((o) => [o.status, o.filled_qty]), [["expired", 0]]);
+});
