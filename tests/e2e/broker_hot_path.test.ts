@@ -25,24 +25,35 @@ async function slotsOf(accountId: string): Promise<{ slots: number; grants: numb
 }
 
 Deno.test("each broker request holds one pacing slot, and a signal's five are granted in one statement", async () => {
-  await resetFake();
-  const user = await newUser("hot-path-slots");
-  const keys = await freshKeys();
-  const account = await connectAccount(user.id, keys);
-  const config = await createConfig(user.id, { simulation: false, broker_account_id: account });
-  // The first signal reads after its claim; the second has its reads started beside it.
-  for (const n of [1, 2]) {
-    const id = await sendAlert(config, alert({ ticker: freshSymbol() }));
-    const signal = await waitForSignal(id);
-    assert.equal(signal.status, "filled", `signal ${n}: ${signal.reason}`);
-    assert.equal((await orderPostsFor(id)).length, 1);
-    const requests = (await fakeRequests()).filter((r) => r.key_id === keys.keyId).length;
-    assert.equal(requests, 5 * n, "account, positions, open orders, asset, then the order");
-    assert.deepEqual(
-      await slotsOf(account),
-      { slots: requests, grants: n },
-      `after signal ${n}: one slot per request, all of a signal's in one grant`,
-    );
+  // The stack's sweep (every 300 ms here) may now and then win the claim of the second signal
+  // from the call receive-webhook made, whose early reads are then spent for nothing (and
+  // counted): the story is told again on a fresh account, at most three times.
+  for (const attempt of [1, 2, 3]) {
+    await resetFake();
+    const user = await newUser("hot-path-slots");
+    const keys = await freshKeys();
+    const account = await connectAccount(user.id, keys);
+    const config = await createConfig(user.id, { simulation: false, broker_account_id: account });
+    let raced = false;
+    // The first signal reads after its claim; the second has its reads started beside it.
+    for (const n of [1, 2]) {
+      const id = await sendAlert(config, alert({ ticker: freshSymbol() }));
+      const signal = await waitForSignal(id);
+      assert.equal(signal.status, "filled", `signal ${n}: ${signal.reason}`);
+      assert.equal((await orderPostsFor(id)).length, 1);
+      const requests = (await fakeRequests()).filter((r) => r.key_id === keys.keyId).length;
+      if (requests !== 5 * n && attempt < 3) {
+        raced = true;
+        break;
+      }
+      assert.equal(requests, 5 * n, "account, positions, open orders, asset, then the order");
+      assert.deepEqual(
+        await slotsOf(account),
+        { slots: requests, grants: n },
+        `after signal ${n}: one slot per request, all of a signal's in one grant`,
+      );
+    }
+    if (!raced) return;
   }
 });
 
