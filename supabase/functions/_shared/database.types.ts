@@ -356,6 +356,9 @@ isOneToOne: false
 "sim_cancel_open_orders":
 { Args: { "p_config_id": string,"p_symbol": string }; Returns: number
                            },
+"sim_cancel_order":
+{ Args: { "p_broker_order_id": string,"p_config_id": string }; Returns: number
+                           },
 "sim_cross":
 { Args: { "p_config_id": string,"p_price": number,"p_symbol": string }; Returns: Json
                            },

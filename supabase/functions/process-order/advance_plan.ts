@@ -272,7 +272,7 @@ async function waitOn(
   const now = nowMs(ctx);
   const since = plan.wait?.step === step ? Date.parse(plan.wait.since) : now;
   const deadline = since + ctx.settings.fill_wait_seconds * 1000;
-  if (now >= deadline) return await timedOut(ctx, step, reason, orders);
+  if (now >= deadline) return await timedOut(ctx, step, reason, orders, plan);
   return await park(ctx, Math.min(WAIT_POLL_MS, deadline - now), reason, {
     ...plan,
     wait: { step, since: new Date(since).toISOString() },
@@ -293,8 +293,14 @@ async function timedOut(
   step: WaitStep,
   waitingFor: string,
   orders: OrderRow[],
+  plan: PlanState,
 ): Promise<SignalResult> {
   const pending = orders.filter((o) => o.status === "pending_submit");
+  // An entry that waits for its trailing stop must not fill later without it: it is canceled.
+  const unguarded = step === "entry_fill" && plan.protect !== undefined
+    ? orders.filter((o) => o.purpose === "open" && o.broker_order_id && !isFinal(o.status))
+    : [];
+  const canceled = await cancelEntries(ctx, unguarded);
   await markNotSent(
     ctx,
     pending,
@@ -305,18 +311,41 @@ async function timedOut(
     ? `, so ${pending.map((o) => `the ${o.purpose} (${describeOrder(o)})`).join(" and ")} ` +
       `was not sent`
     : "";
-  const live = orders.filter((o) => o.status !== "pending_submit" && !isFinal(o.status));
+  const live = orders.filter((o) =>
+    o.status !== "pending_submit" && !isFinal(o.status) && !canceled.includes(o)
+  );
+  const cancelNote = canceled.length > 0
+    ? `; ${
+      canceled.map((o) => `the ${o.purpose} (${describeOrder(o)})`).join(" and ")
+    } was asked to cancel at the broker, so it cannot fill without its stop loss`
+    : "";
   const stays = live.length > 0
     ? `; ${live.map((o) => `the ${o.purpose} (${describeOrder(o)})`).join(" and ")} stays open ` +
       `at the broker`
     : "";
   const reason = `${step}: ${STEP_WHAT[step]} did not complete within ` +
     `${ctx.settings.fill_wait_seconds} s (fill_wait_seconds)${notSent}; position now ` +
-    `${position}${stays}; it was ${waitingFor}`;
+    `${position}${cancelNote}${stays}; it was ${waitingFor}`;
   return await finish(ctx.claim, ctx.deps, "failed", reason, {
     code: SignalErrorCode.planTimeout,
     message: `${step} did not complete within ${ctx.settings.fill_wait_seconds} s`,
   });
+}
+
+/** Asks the broker to cancel these orders; the ones it took the request for. */
+async function cancelEntries(ctx: Ctx, orders: OrderRow[]): Promise<OrderRow[]> {
+  const done: OrderRow[] = [];
+  for (const order of orders) {
+    try {
+      await ctx.broker.cancelOrder(order.broker_order_id!);
+      done.push(order);
+    } catch (err) {
+      ctx.deps.log.error("could not cancel an entry whose stop loss timed out", err, {
+        signal_id: ctx.claim.signal.id,
+      });
+    }
+  }
+  return done;
 }
 
 /** The close was refused after the protective orders were canceled: nothing guards the position. */

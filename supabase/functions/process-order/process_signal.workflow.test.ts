@@ -765,7 +765,7 @@ Deno.test("trailing stop loss: a stop the broker refuses fails the signal unprot
   assert.equal(signal.error_code, "unprotected");
 });
 
-Deno.test("trailing stop loss: an entry that does not fill within fill_wait_seconds fails plan_timeout and sends no stop", async () => {
+Deno.test("trailing stop loss: an entry that does not fill within fill_wait_seconds fails plan_timeout, is canceled at the broker and sends no stop", async () => {
   const w = world({ settings: { fill_wait_seconds: 5 } });
   const s = w.signal(TRAILING);
   assert.equal((await w.claimAndProcess()).status, "waiting");
@@ -777,8 +777,16 @@ Deno.test("trailing stop loss: an entry that does not fill within fill_wait_seco
   assert.equal(signal.status, "failed");
   assert.equal(signal.error_code, "plan_timeout");
   assert.match(signal.reason ?? "", /^entry_fill: the entry did not complete within 5 s/);
-  assert.match(signal.reason ?? "", /the open \(buy 3 AAPL\) stays open at the broker/);
+  assert.match(
+    signal.reason ?? "",
+    /the open \(buy 3 AAPL\) was asked to cancel at the broker, so it cannot fill without its stop loss/,
+  );
   assert.deepEqual(submits(w), [[s.open, "buy", 3, "market"]]);
+  const entry = w.broker.orders.get(s.open)!;
+  assert.deepEqual(w.broker.callsOf("cancelOrder").map((c) => c.broker_order_id), [
+    entry.broker_order_id,
+  ]);
+  assert.equal(entry.status, "canceled");
 });
 
 Deno.test("retries run out: the signal fails with retries_exhausted and the intent is never sent twice", async () => {

@@ -150,6 +150,8 @@ export interface OrderStore {
   /** Places a recorded simulated order: market fills, others rest unless `price` crosses. */
   simSubmit(clientOrderId: string, price: number | null): Promise<OrderRow>;
   simCancelOpenOrders(configId: string, symbol: string): Promise<number>;
+  /** Cancels one resting simulated order (and its legs) by its broker order id. */
+  simCancelOrder(configId: string, brokerOrderId: string): Promise<number>;
   /**
    * A later price for a symbol reaches the config's simulated book (`sim_cross`): the resting
    * orders it crosses fill. Returns the orders it filled or canceled. For the drain to call
@@ -328,6 +330,10 @@ export function sqlOrderStore(pool: Sql): OrderStore {
     async simSubmit(clientOrderId, price) {
       const [row] = await sql`select public.sim_submit(${clientOrderId}, ${price}) as o`;
       return orderRow(row.o);
+    },
+    async simCancelOrder(configId, brokerOrderId) {
+      const [row] = await sql`select public.sim_cancel_order(${configId}, ${brokerOrderId}) as n`;
+      return Number(row.n);
     },
     async simCancelOpenOrders(configId, symbol) {
       const [row] = await sql`select public.sim_cancel_open_orders(${configId}, ${symbol}) as n`;

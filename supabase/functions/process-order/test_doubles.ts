@@ -633,6 +633,9 @@ export class FakeOrderStore implements OrderStore {
   simCancelOpenOrders(): Promise<never> {
     return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
   }
+  simCancelOrder(): Promise<never> {
+    return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
+  }
   simCross(): Promise<never> {
     return Promise.reject(new Error("FakeOrderStore keeps no simulated book: inject a broker"));
   }
@@ -704,6 +707,7 @@ export type BrokerCall =
   | { op: "positions" }
   | { op: "cancelOpenOrders"; symbol: string }
   | { op: "listOrders" }
+  | { op: "cancelOrder"; broker_order_id: string }
   | { op: "clock" }
   | { op: "submit"; client_order_id: string; intent: OrderIntent; answer: string }
   | { op: "findByClientOrderId"; client_order_id: string; answer: string }
@@ -806,6 +810,15 @@ export class FakeBroker implements Broker {
     // Cancelled at once: none is still open (a test that wants pending cancels replaces this).
     this.state.open_orders = [];
     return 0;
+  }
+
+  /** The cancel of one order is requested; it completes at once here, unless it is final. */
+  async cancelOrder(brokerOrderId: string): Promise<void> {
+    await Promise.resolve();
+    this.lifeline.check();
+    this.calls.push({ op: "cancelOrder", broker_order_id: brokerOrderId });
+    const order = [...this.orders.values()].find((o) => o.broker_order_id === brokerOrderId);
+    if (order && order.status !== "filled") order.status = "canceled";
   }
 
   async listOrders(): Promise<BrokerOrder[]> {

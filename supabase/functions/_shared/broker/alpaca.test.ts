@@ -375,6 +375,24 @@ Deno.test("cancelOpenOrders cancels each open order of the symbol and answers ho
     assert.equal(fake.count("DELETE /v2/orders/{id}"), 2, "nothing left to cancel");
   }));
 
+Deno.test("cancelOrder asks Alpaca to cancel one order, and leaves a filled one as it is", () =>
+  withFake(async (fake, broker) => {
+    const resting = await broker.submit(
+      intent({ client_order_id: "r", type: "limit", limit_price: 50 }),
+    );
+    const other = await broker.submit(
+      intent({ client_order_id: "o", type: "limit", limit_price: 51 }),
+    );
+    const filled = await broker.submit(intent({ client_order_id: "f" }));
+
+    await broker.cancelOrder(resting.broker_order_id);
+    await broker.cancelOrder(filled.broker_order_id);
+    const status = (id: string) => fake.orders.find((o) => o.id === id)?.status;
+    assert.equal(status(resting.broker_order_id), "canceled");
+    assert.equal(status(other.broker_order_id), "new");
+    assert.equal(status(filled.broker_order_id), "filled");
+  }));
+
 Deno.test("cancelOpenOrders keeps the plan's own orders: neither canceled nor counted", () =>
   withFake(async (fake, broker) => {
     const leg = await broker.submit(

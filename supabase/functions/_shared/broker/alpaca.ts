@@ -207,6 +207,15 @@ export function createAlpacaBroker(options: AlpacaBrokerOptions): Broker {
       return (await others()).length;
     },
 
+    cancelOrder: (brokerOrderId: string) =>
+      call(async () => {
+        await (await orders.deleteOrderByOrderIDRaw({ orderId: brokerOrderId })).value();
+      }).catch((err) => {
+        // Filled or cancelled meanwhile: nothing left to cancel.
+        if (err instanceof BrokerError && (err.status === 404 || err.status === 422)) return;
+        throw err;
+      }),
+
     listOrders: (after: string) =>
       call(async () => {
         const list = await body(orders.getAllOrdersRaw({

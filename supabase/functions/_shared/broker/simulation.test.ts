@@ -62,6 +62,10 @@ function store(
       cancels.push([configId, symbol]);
       return Promise.resolve(1);
     },
+    simCancelOrder: (configId, brokerOrderId) => {
+      cancels.push([configId, brokerOrderId]);
+      return Promise.resolve(1);
+    },
     orderByClientOrderId: () => Promise.resolve(null),
     simLastPrice: () => Promise.resolve(null),
     ...overrides,

@@ -26,6 +26,8 @@ export interface SimulationStore {
   /** Places a recorded order: a market order fills, others rest unless `price` crosses them. */
   simSubmit(clientOrderId: string, price: number | null): Promise<OrderRow>;
   simCancelOpenOrders(configId: string, symbol: string): Promise<number>;
+  /** Cancels one resting simulated order (and its legs) by its broker order id. */
+  simCancelOrder(configId: string, brokerOrderId: string): Promise<number>;
   orderByClientOrderId(clientOrderId: string): Promise<OrderRow | null>;
   /** The price of the config's latest simulated fill in the symbol, or null when it has none. */
   simLastPrice(configId: string, symbol: string): Promise<number | null>;
@@ -139,6 +141,10 @@ export function createSimulationBroker(options: SimulationBrokerOptions): Broker
       // The simulated broker cancels at once: nothing of the symbol is left open.
       await store.simCancelOpenOrders(configId, symbol);
       return 0;
+    },
+
+    async cancelOrder(brokerOrderId: string): Promise<void> {
+      await store.simCancelOrder(configId, brokerOrderId);
     },
 
     // Nothing of the simulation is at a broker to follow.

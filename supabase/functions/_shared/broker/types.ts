@@ -58,6 +58,11 @@ export interface Broker {
    */
   cancelOpenOrders(symbol: string, keep?: readonly string[]): Promise<number>;
   /**
+   * Asks the broker to cancel one order (by the broker's id); an order already final is left
+   * as it is. The cancel completes later, as every cancel at Alpaca does.
+   */
+  cancelOrder(brokerOrderId: string): Promise<void>;
+  /**
    * The orders submitted after `after` (an ISO timestamp), in any status, oldest first: one
    * listing request, at most `MAX_ORDERS_PAGE` orders (the drain follows the rest next time).
    */
