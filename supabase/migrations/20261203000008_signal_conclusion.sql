@@ -33,6 +33,13 @@ $$;
  * with its reason after sending a plan's last order; the order trigger calls it without one
  * when a followed order ends, and the signal's reason then gains how its orders ended.
  * Returns the signal, or null when it is in no state to conclude.
+ *
+ * A protective order (`purpose = 'protect'`, the trailing stop loss placed after the entry
+ * filled) is not part of what the signal asked to trade, so it counts toward none of this: the
+ * signal is `filled` once its entry filled and the stop is at the broker, and the stop resting
+ * there (or filling, days later) changes nothing. Except that a protect order the broker
+ * rejected leaves the filled shares without their stop: the signal is then `failed`, error
+ * code `unprotected`, with a reason that begins `unprotected:` and names what is unguarded.
  */
 create function public.conclude_signal(p_signal_id uuid, p_reason text default null)
 returns jsonb
@@ -51,6 +58,8 @@ declare
   v_status public.signal_status;
   v_code text;
   v_reason text;
+  v_unprotected text;
+  v_error text;
 begin
   select * into v_signal from public.webhook_signals where id = p_signal_id for update;
   if not found or v_signal.status not in ('processing', 'submitted') then
@@ -65,7 +74,16 @@ begin
                       order by o.created_at) filter (where o.status = 'rejected'))[1],
          count(*) filter (where o.status = 'failed')
     into v_live, v_total, v_filled, v_any_fill, v_rejected, v_failed
-    from public.orders o where o.signal_id = p_signal_id;
+    from public.orders o where o.signal_id = p_signal_id and o.purpose <> 'protect';
+  select format('the stop loss (%s %s %s %s) was refused by the broker, so the %s %s the entry '
+                || 'filled %s no stop loss at the broker: %s',
+                o.side, o.qty, o.symbol, o.order_type, o.qty, o.symbol,
+                case when o.qty = 1 then 'has' else 'have' end,
+                coalesce(o.error_message, 'the broker rejected the order'))
+    into v_unprotected
+    from public.orders o
+   where o.signal_id = p_signal_id and o.purpose = 'protect' and o.status = 'rejected'
+   order by o.created_at limit 1;
 
   v_reason := coalesce(p_reason, v_signal.reason, '');
   if v_total = 0 or v_live > 0 then
@@ -76,6 +94,11 @@ begin
     if v_rejected is not null then
       v_reason := v_reason || '; a later order was rejected by the broker: ' || v_rejected;
     end if;
+  elsif v_unprotected is not null then
+    v_status := 'failed';
+    v_code := 'unprotected';
+    v_error := v_unprotected;
+    v_reason := 'unprotected: ' || v_unprotected || '; ' || v_reason;
   elsif v_filled = v_total then
     v_status := 'filled';
   elsif not v_any_fill and v_rejected is not null then
@@ -97,7 +120,7 @@ begin
     end if;
   end if;
   if p_reason is null or v_status in ('canceled', 'partially_filled') then
-    if v_status not in ('rejected') then
+    if v_status not in ('rejected', 'failed') or v_code = 'no_live_order' then
       v_reason := v_reason || '; ' || coalesce(public.orders_outcome(p_signal_id), '');
     end if;
   end if;
@@ -106,7 +129,8 @@ begin
      set status = v_status, reason = v_reason,
          error_code = coalesce(v_code, error_code),
          error_message = case when v_code is null then error_message
-                              else coalesce(v_rejected, 'no order of the plan is live at the broker') end,
+                              else coalesce(v_error, v_rejected,
+                                            'no order of the plan is live at the broker') end,
          processed_at = clock_timestamp(), next_attempt_at = null
    where id = p_signal_id
   returning * into v_signal;

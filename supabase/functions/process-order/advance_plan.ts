@@ -13,6 +13,8 @@ import type { OrderIntent, ProtectShape, Snapshot } from "../_shared/engine/type
 import { clientOrderId } from "../_shared/engine/client_order_id.ts";
 import type { OrderRow } from "../_shared/broker/types.ts";
 import { orderStatusesThatNeverFill } from "../_shared/vocabulary.ts";
+import { sameSymbol } from "../_shared/alert/symbol.ts";
+import { formatMoney, formatQty } from "../_shared/engine/numbers.ts";
 import {
   type Ctx,
   finish,
@@ -32,10 +34,14 @@ const MARKET_POLL_MS = 15 * 60_000;
 
 const NEVER_FILLS: ReadonlySet<string> = new Set(orderStatusesThatNeverFill);
 
-/** What a user reads for an order: `sell 5 AAPL`. */
-export function describeOrder(order: Pick<OrderRow, "side" | "symbol" | "request">): string {
-  const size = order.request.qty ?? (order.request.notional ? `$${order.request.notional} of` : "");
-  return `${order.side} ${size} ${order.symbol}`.replace(/\s+/g, " ");
+/**
+ * An order in short, as a waiting or failed plan names it: `sell 5 AAPL`, `buy $1000.00 of
+ * BTC/USD` (the engine's `describeOrder` gives the whole order, prices and legs included).
+ */
+export function orderInShort(order: Pick<OrderRow, "side" | "symbol" | "request">): string {
+  const { qty, notional } = order.request;
+  const size = qty !== undefined ? formatQty(qty) : `$${formatMoney(notional!)} of`;
+  return `${order.side} ${size} ${order.symbol}`;
 }
 
 /** Runs the plan from where it stands to its end or to its next wait. */
@@ -61,7 +67,7 @@ export async function advancePlan(
       orders.map((o) => o.client_order_id),
     );
     if (stillOpen > 0) {
-      const first = orders[0] ? `the ${orders[0].purpose} (${describeOrder(orders[0])})` : "";
+      const first = orders[0] ? `the ${orders[0].purpose} (${orderInShort(orders[0])})` : "";
       return await waitOn(
         ctx,
         plan,
@@ -118,8 +124,8 @@ export async function advancePlan(
       ctx,
       plan,
       order.purpose === "close" ? "close_fill" : "entry_fill",
-      `waiting for the ${order.purpose} (${describeOrder(order)}) to fill before the ` +
-        `${rest[0].purpose} (${describeOrder(rest[0])})`,
+      `waiting for the ${order.purpose} (${orderInShort(order)}) to fill before the ` +
+        `${rest[0].purpose} (${orderInShort(rest[0])})`,
       orders,
     );
   }
@@ -143,7 +149,7 @@ async function afterEntry(
       ctx,
       plan,
       "entry_fill",
-      `waiting for the entry (${describeOrder(entry)}) to fill before its trailing stop loss ` +
+      `waiting for the entry (${orderInShort(entry)}) to fill before its trailing stop loss ` +
         `(${trailPhrase(protect)}) is placed for the filled quantity`,
       all,
     );
@@ -168,7 +174,7 @@ async function afterEntry(
   const partial = entry.status === "filled" ? "" : ` of the ${entry.status} entry`;
   const placedStop = stop.status === "rejected"
     ? ""
-    : `; its stop loss is at the broker: ${describeOrder(stop)} ${trailPhrase(protect)} for ` +
+    : `; its stop loss is at the broker: ${orderInShort(stop)} ${trailPhrase(protect)} for ` +
       `the ${entry.filled_qty} filled${partial}`;
   return await concludeFromOrders(ctx, `${plan.reason}${placedStop}`);
 }
@@ -308,7 +314,7 @@ async function timedOut(
   );
   const position = await positionNow(ctx);
   const notSent = pending.length > 0
-    ? `, so ${pending.map((o) => `the ${o.purpose} (${describeOrder(o)})`).join(" and ")} ` +
+    ? `, so ${pending.map((o) => `the ${o.purpose} (${orderInShort(o)})`).join(" and ")} ` +
       `was not sent`
     : "";
   const live = orders.filter((o) =>
@@ -316,11 +322,11 @@ async function timedOut(
   );
   const cancelNote = canceled.length > 0
     ? `; ${
-      canceled.map((o) => `the ${o.purpose} (${describeOrder(o)})`).join(" and ")
+      canceled.map((o) => `the ${o.purpose} (${orderInShort(o)})`).join(" and ")
     } was asked to cancel at the broker, so it cannot fill without its stop loss`
     : "";
   const stays = live.length > 0
-    ? `; ${live.map((o) => `the ${o.purpose} (${describeOrder(o)})`).join(" and ")} stays open ` +
+    ? `; ${live.map((o) => `the ${o.purpose} (${orderInShort(o)})`).join(" and ")} stays open ` +
       `at the broker`
     : "";
   const reason = `${step}: ${STEP_WHAT[step]} did not complete within ` +
@@ -351,7 +357,7 @@ async function cancelEntries(ctx: Ctx, orders: OrderRow[]): Promise<OrderRow[]> 
 /** The close was refused after the protective orders were canceled: nothing guards the position. */
 async function unprotected(ctx: Ctx, order: OrderRow, message: string): Promise<SignalResult> {
   const position = await positionNow(ctx);
-  const reason = `unprotected: the close (${describeOrder(order)}) was refused after the open ` +
+  const reason = `unprotected: the close (${orderInShort(order)}) was refused after the open ` +
     `orders of ${order.symbol} were canceled, so the position ${position} has no protective ` +
     `orders at the broker: ${message}`;
   return await finish(ctx.claim, ctx.deps, "failed", reason, {
@@ -363,9 +369,8 @@ async function unprotected(ctx: Ctx, order: OrderRow, message: string): Promise<
 /** `long 5 AAPL`, `short 2 AAPL`, `flat in AAPL`, or `unknown` when the broker cannot say. */
 async function positionNow(ctx: Ctx): Promise<string> {
   const symbol = ctx.claim.signal.alert.ticker;
-  const key = (s: string) => s.replace("/", "").toUpperCase();
   try {
-    const held = (await ctx.broker.positions()).find((p) => key(p.symbol) === key(symbol));
+    const held = (await ctx.broker.positions()).find((p) => sameSymbol(p.symbol, symbol));
     if (!held || held.qty === 0) return `flat in ${symbol}`;
     return `${held.qty > 0 ? "long" : "short"} ${Math.abs(held.qty)} ${symbol}`;
   } catch {

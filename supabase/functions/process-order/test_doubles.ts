@@ -371,36 +371,9 @@ export class FakeOrderStore implements OrderStore {
       intents.forEach(checkIntent);
       const signal = this.signals.get(signalId);
       if (signal) this.events.push({ signal_id: signalId, event: "decided", detail });
-      return intents.map((intent) => {
-        const existing = this.orders.get(intent.client_order_id);
-        if (existing) return toOrderRow(existing);
-        if (!signal) return null as unknown as OrderRow;
-        const order: StoredOrder = {
-          id: `order-${++this.#ids}`,
-          signal_id: signal.id,
-          config_id: signal.config_id,
-          user_id: signal.user_id,
-          client_order_id: intent.client_order_id,
-          purpose: intent.purpose ?? "open",
-          broker,
-          broker_order_id: null,
-          symbol: intent.symbol,
-          side: intent.side,
-          status: "pending_submit",
-          filled_qty: 0,
-          filled_avg_price: null,
-          request: intent,
-          error_message: null,
-          // Rows of one statement keep their order (created_at is clock_timestamp()).
-          created_at: this.clock.now() + this.#ids / 1000,
-          broker_response: null,
-          submitted_at: null,
-          filled_at: null,
-        };
-        this.orders.set(order.client_order_id, order);
-        this.#orderEvent(order);
-        return toOrderRow(order);
-      });
+      return intents.map((intent) =>
+        signal ? this.#insertIntent(signal, broker, intent) : null as unknown as OrderRow
+      );
     });
   }
 
@@ -410,33 +383,39 @@ export class FakeOrderStore implements OrderStore {
       checkIntent(intent);
       const signal = this.signals.get(signalId);
       if (!signal) throw new Error(`record_order_intent: no signal ${signalId}`);
-      const existing = this.orders.get(intent.client_order_id);
-      if (existing) return toOrderRow(existing);
-      const order: StoredOrder = {
-        id: `order-${++this.#ids}`,
-        signal_id: signal.id,
-        config_id: signal.config_id,
-        user_id: signal.user_id,
-        client_order_id: intent.client_order_id,
-        purpose: intent.purpose,
-        broker,
-        broker_order_id: null,
-        symbol: intent.symbol,
-        side: intent.side,
-        status: "pending_submit",
-        filled_qty: 0,
-        filled_avg_price: null,
-        request: intent,
-        error_message: null,
-        created_at: this.clock.now() + this.#ids / 1000,
-        broker_response: null,
-        submitted_at: null,
-        filled_at: null,
-      };
-      this.orders.set(order.client_order_id, order);
-      this.#orderEvent(order);
-      return toOrderRow(order);
+      return this.#insertIntent(signal, broker, intent);
     });
+  }
+
+  /** The row `record_order_intent` inserts (idempotent on client_order_id). */
+  #insertIntent(signal: FakeSignal, broker: OrderRow["broker"], intent: OrderIntent): OrderRow {
+    const existing = this.orders.get(intent.client_order_id);
+    if (existing) return toOrderRow(existing);
+    const order: StoredOrder = {
+      id: `order-${++this.#ids}`,
+      signal_id: signal.id,
+      config_id: signal.config_id,
+      user_id: signal.user_id,
+      client_order_id: intent.client_order_id,
+      purpose: intent.purpose ?? "open",
+      broker,
+      broker_order_id: null,
+      symbol: intent.symbol,
+      side: intent.side,
+      status: "pending_submit",
+      filled_qty: 0,
+      filled_avg_price: null,
+      request: intent,
+      error_message: null,
+      // Rows of one statement keep their order (created_at is clock_timestamp()).
+      created_at: this.clock.now() + this.#ids / 1000,
+      broker_response: null,
+      submitted_at: null,
+      filled_at: null,
+    };
+    this.orders.set(order.client_order_id, order);
+    this.#orderEvent(order);
+    return toOrderRow(order);
   }
 
   recordOrderUpdate(clientOrderId: string, update: OrderUpdate) {

@@ -131,3 +131,8 @@ export function canonicalSymbol(upper: string): CanonicalSymbol {
   }
   return { symbol: cryptoPair(symbol) ?? symbol };
 }
+
+/** Whether two symbols name one instrument: Alpaca writes a pair as `BTC/USD` and `BTCUSD`. */
+export function sameSymbol(a: string, b: string): boolean {
+  return a.replace("/", "").toUpperCase() === b.replace("/", "").toUpperCase();
+}

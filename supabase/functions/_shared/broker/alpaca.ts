@@ -14,6 +14,7 @@ import {
 import { accountPacer, type Pacer } from "./pacer.ts";
 import { type Broker, BrokerError, type BrokerOrder } from "./types.ts";
 import { setBounded } from "../util/bounded_map.ts";
+import { sameSymbol } from "../alert/symbol.ts";
 
 /** How to reach one Alpaca account. */
 export interface AlpacaBrokerOptions {
@@ -281,9 +282,4 @@ function isDuplicateClientOrderId(err: unknown): boolean {
 function matchesIntent(order: BrokerOrder, intent: OrderIntent): boolean {
   return sameSymbol(order.symbol, intent.symbol) && order.side === intent.side &&
     order.qty === (intent.qty ?? null) && order.notional === (intent.notional ?? null);
-}
-
-/** Alpaca writes crypto pairs both as `BTC/USD` and `BTCUSD`. */
-function sameSymbol(a: string, b: string): boolean {
-  return a.replace("/", "").toUpperCase() === b.replace("/", "").toUpperCase();
 }
